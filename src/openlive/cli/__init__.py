@@ -1,0 +1,1 @@
+"""The ``openlive`` command line."""

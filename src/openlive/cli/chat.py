@@ -1,0 +1,86 @@
+"""``openlive chat`` and ``openlive models``: a terminal client for a server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import ssl
+import sys
+import urllib.request
+from typing import Any
+
+from ..client import Client
+from ..errors import LiveConnectionClosed
+
+__all__ = ["chat_command", "models_command"]
+
+QUIT = {"/quit", "/exit", "/q"}
+
+
+def _client(args: argparse.Namespace) -> Client:
+    context = ssl.create_default_context()
+    return Client(base_url=args.url, api_key=args.api_key, ssl=context)
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    client = _client(args)
+    config: dict[str, Any] = {"response_modalities": ["TEXT"]}
+    if args.system:
+        config["system_instruction"] = args.system
+    if args.temperature is not None:
+        config["temperature"] = args.temperature
+    loop = asyncio.get_running_loop()
+    try:
+        async with client.aio.live.connect(model=args.model, config=config) as session:
+            print(f"connected to {client.base_url} (session {session.session_id}); "
+                  "/quit to leave", file=sys.stderr)
+            while True:
+                try:
+                    line = await loop.run_in_executor(None, lambda: input("you> "))
+                except EOFError:
+                    return 0
+                if line.strip() in QUIT:
+                    return 0
+                if not line.strip():
+                    continue
+                await session.send_client_content(turns=line, turn_complete=True)
+                sys.stdout.write("model> ")
+                async for message in session.receive():
+                    if message.text:
+                        sys.stdout.write(message.text)
+                        sys.stdout.flush()
+                sys.stdout.write("\n")
+    except LiveConnectionClosed as exc:
+        hint = ""
+        if exc.code == 1006:
+            hint = " (is `openlive serve` running? set --url)"
+        print(f"openlive chat: session closed: {exc.code} {exc.reason}{hint}", file=sys.stderr)
+        return 1
+
+
+def chat_command(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_chat(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+def models_command(args: argparse.Namespace) -> int:
+    client = _client(args)
+    url = client.base_url.replace("ws://", "http://").replace("wss://", "https://")
+    url = url.rstrip("/") + "/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+    except OSError as exc:
+        print(f"openlive models: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
+    for row in body.get("models", []):
+        flags = " (default)" if row.get("default") else ""
+        state = ""
+        if "ready" in row:
+            state = "ready" if row["ready"] else "loading" if row.get("loading") else "not loaded"
+            state = f"  [{state}]"
+        print(f"{row['name']:<40} engine={row['engine']}{flags}{state}")
+    return 0

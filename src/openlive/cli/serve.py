@@ -1,0 +1,56 @@
+"""``openlive serve``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from ..errors import ConfigError, OpenliveError
+from ..server import App, load_config, run_server
+
+__all__ = ["serve_command"]
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    flags = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
+    try:
+        config = load_config(args.config, flags=flags)
+    except ConfigError as exc:
+        print(f"openlive: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+    def ready(app: App, urls: list[str]) -> None:
+        say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+        say(f"openlive: serving the Live API on {', '.join(urls)}")
+        for row in app.registry.listing():
+            extra = " (default)" if row.get("default") else ""
+            state = ""
+            if row.get("loading"):
+                state = " - loading in the background; sessions wait for it"
+            say(f"openlive:   {row['name']} -> {row['engine']}{extra}{state}")
+        if app.tls_cert is not None:
+            say(f"openlive: TLS certificate {app.tls_cert}")
+            say(f"openlive:   Python SDK: export SSL_CERT_FILE={app.tls_cert}")
+            say(f"openlive:   Node:       export NODE_EXTRA_CA_CERTS={app.tls_cert}")
+        say(f"openlive: health at {urls[0]}/healthz; Ctrl-C stops")
+
+    try:
+        asyncio.run(run_server(config, ready))
+    except OpenliveError as exc:
+        print(f"openlive: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"openlive: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+

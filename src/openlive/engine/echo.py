@@ -1,0 +1,51 @@
+"""The deterministic engine: for testing Live clients offline, and for exact protocol tests.
+
+Behaviour (documented in docs/engines.md):
+
+* the reply is ``echo: `` followed by the text of the last user turn (``echo: (nothing)`` when
+  there is none), streamed in chunks of ``chunk_chars`` characters, ``delay`` seconds apart;
+* usage counts whitespace-separated words: prompt = all history words, response = reply words;
+* a user text containing ``[[fail]]`` makes the engine fail after its first chunk (to test
+  error handling); ``[[slow]]`` makes every chunk take one second (to test interruption);
+* it honours cancellation between chunks, like every engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from ..errors import EngineError
+from ..session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
+from .base import Capabilities, LLMBackend
+
+__all__ = ["EchoBackend"]
+
+
+class EchoBackend(LLMBackend):
+    name = "echo"
+    capabilities = Capabilities(exact_token_counts=False)
+
+    def __init__(self, chunk_chars: int = 8, delay: float = 0.02) -> None:
+        self.chunk_chars = chunk_chars
+        self.delay = delay
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
+        last = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
+        reply = f"echo: {last or '(nothing)'}"
+        delay = 1.0 if "[[slow]]" in last else self.delay
+        limit = request.params.max_tokens
+        words = reply.split()
+        if limit is not None and len(words) > limit:
+            reply = " ".join(words[:limit])
+        for i in range(0, len(reply), self.chunk_chars):
+            if i:
+                await asyncio.sleep(delay)
+            yield TextDelta(request.turn_id, reply[i : i + self.chunk_chars])
+            if "[[fail]]" in last:
+                raise EngineError("echo engine failure injected by [[fail]]")
+        prompt = sum(len(m.text.split()) for m in request.messages) + len(request.system.split())
+        yield GenerationDone(request.turn_id, prompt, len(reply.split()))
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": self.name, "ready": True}

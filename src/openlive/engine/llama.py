@@ -1,0 +1,290 @@
+"""The embedded LLM: a GGUF model on llama-cpp-python, run on the scheduler's threads.
+
+* The model loads in the background at start-up; early requests wait for it.
+* ``n_ctx`` defaults to the context length the model was trained with.
+* Per-session prompt state: after each turn the session's KV cache is saved (llama.cpp's
+  sequence state, plus the tokens it holds); when another session used the model meanwhile it
+  is restored, so a session's second turn does not re-read its system prompt and history.
+  States are kept in a least-recently-used store bounded in bytes.
+* Generation stops within a token of cancellation (the scheduler's stop event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import EngineError
+from ..session import (
+    ChatMessage,
+    EngineEvent,
+    GenerationDone,
+    GenerationRequest,
+    TextDelta,
+)
+from .base import Capabilities, LLMBackend
+from .scheduler import Scheduler
+
+__all__ = ["LlamaBackend"]
+
+DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20}
+"""Used for parameters the client leaves unset (the recommended values for Qwen2.5 chat)."""
+
+
+@dataclass(slots=True)
+class _SeqState:
+    tokens: list[int]
+    blob: bytes
+
+
+class LlamaBackend(LLMBackend):
+    name = "embedded"
+    capabilities = Capabilities(session_cache=True)
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = 0,
+        max_reply_tokens: int = 1024,
+        state_cache_bytes: int = 1 << 30,
+        label: str = "qwen2.5-coder-0.5b-instruct",
+    ) -> None:
+        self.scheduler = scheduler
+        self.model_path = Path(model_path) if model_path else None
+        self.n_ctx = n_ctx
+        self.max_reply_tokens = max_reply_tokens
+        self.state_cache_bytes = state_cache_bytes
+        self.label = label
+        self._llm: Any = None
+        self._formatter: Any = None
+        self._load_task: asyncio.Task[None] | None = None
+        self._load_error: BaseException | None = None
+        self._states: OrderedDict[str, _SeqState] = OrderedDict()
+        self._state_bytes = 0
+        self._owner: str | None = None
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+        self.stats = {"restores": 0, "saves": 0, "reused_tokens": 0, "evaluated_tokens": 0}
+
+    # ---- loading ----
+
+    async def start(self) -> None:
+        if self._load_task is None:
+            self._load_task = asyncio.create_task(self._load_async())
+
+    async def _load_async(self) -> None:
+        try:
+            await self.scheduler.run(self._load, compute=False)
+        except BaseException as exc:
+            self._load_error = exc
+            raise
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineError(
+                "llama-cpp-python is not installed; run `pip install 'openlive[embedded]'`"
+            ) from exc
+        path = self.model_path
+        if path is None:
+            from ..weights import ensure_weights
+
+            path = ensure_weights()
+        if not path.is_file():
+            raise EngineError(f"model file {path} does not exist")
+        llm = Llama(
+            model_path=str(path),
+            n_ctx=self.n_ctx,
+            n_threads=self.scheduler.threads,
+            n_threads_batch=self.scheduler.threads,
+            n_batch=512,
+            verbose=False,
+        )
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise EngineError(f"{path.name} has no chat template; it cannot hold a conversation")
+        eos = llm._model.token_get_text(llm.token_eos())
+        bos_id = llm.token_bos()
+        bos = llm._model.token_get_text(bos_id) if bos_id >= 0 else ""
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self._llm = llm
+        self.n_ctx = llm.n_ctx()
+        self.load_seconds = time.perf_counter() - started
+
+    async def ready(self) -> None:
+        """Wait for the model; raise :class:`EngineError` if it failed to load."""
+        if self._load_task is None:
+            await self.start()
+        assert self._load_task is not None
+        try:
+            await asyncio.shield(self._load_task)
+        except Exception as exc:
+            raise EngineError(f"the embedded model failed to load: {exc}") from exc
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    # ---- prompts ----
+
+    def _format(self, system: str, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+        chat: list[dict[str, str]] = []
+        if system:
+            chat.append({"role": "system", "content": system})
+        for m in messages:
+            if chat and chat[-1]["role"] == m.role:
+                chat[-1]["content"] += "\n" + m.text
+            else:
+                chat.append({"role": m.role, "content": m.text})
+        result = self._formatter(messages=chat)
+        tokens: list[int] = self._llm.tokenize(
+            result.prompt.encode(), add_bos=not result.added_special, special=True
+        )
+        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        return tokens, stop
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode(), add_bos=False, special=False))
+
+    def _prompt(self, request: GenerationRequest, reply: int) -> tuple[list[int], list[str]]:
+        """Tokens of the prompt, dropping the oldest turns if it would not fit with the reply."""
+        messages = list(request.messages)
+        while True:
+            tokens, stop = self._format(request.system, messages)
+            if len(tokens) + reply <= self.n_ctx or len(messages) <= 1:
+                break
+            messages = messages[2:] if len(messages) > 2 else messages[1:]
+        if len(tokens) + 8 > self.n_ctx:
+            raise EngineError(
+                f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context"
+            )
+        return tokens, stop
+
+    # ---- per-session state ----
+
+    def _switch_to(self, session_id: str) -> None:
+        if self._owner == session_id:
+            return
+        state = self._states.get(session_id)
+        if state is not None:
+            self._restore(state)
+            self._states.move_to_end(session_id)
+            self.stats["restores"] += 1
+        self._owner = session_id
+
+    def _restore(self, state: _SeqState) -> None:
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        buf = (ctypes.c_uint8 * len(state.blob)).from_buffer_copy(state.blob)
+        read = llama_cpp.llama_state_seq_set_data(ctx, buf, len(state.blob), 0)
+        if read == 0:
+            llm.n_tokens = 0
+            return
+        n = len(state.tokens)
+        llm.input_ids[:n] = state.tokens
+        llm.n_tokens = n
+
+    def _save(self, session_id: str) -> None:
+        import llama_cpp
+
+        llm = self._llm
+        ctx = llm._ctx.ctx
+        n = llm.n_tokens
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+        old = self._states.pop(session_id, None)
+        if old is not None:
+            self._state_bytes -= len(old.blob)
+        state = _SeqState(tokens=llm.input_ids[:n].tolist(), blob=bytes(buf)[:written])
+        self._states[session_id] = state
+        self._state_bytes += len(state.blob)
+        self.stats["saves"] += 1
+        while self._state_bytes > self.state_cache_bytes and len(self._states) > 1:
+            _, dropped = self._states.popitem(last=False)
+            self._state_bytes -= len(dropped.blob)
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            old = self._states.pop(session_id, None)
+            if old is not None:
+                self._state_bytes -= len(old.blob)
+
+    # ---- generation ----
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
+        await self.ready()
+        async for event in self.scheduler.stream(lambda stop: self._run(request, stop)):
+            yield event
+
+    def _run(self, request: GenerationRequest, stop: threading.Event) -> Iterator[EngineEvent]:
+        from llama_cpp import Llama
+
+        with self._lock:
+            llm = self._llm
+            p = request.params
+            reply = min(p.max_tokens or self.max_reply_tokens, self.n_ctx // 2)
+            tokens, template_stop = self._prompt(request, reply)
+            self._switch_to(request.session_id)
+            cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+            self.stats["reused_tokens"] += cached
+            self.stats["evaluated_tokens"] += len(tokens) - cached
+            sampling = {k: v for k, v in DEFAULT_SAMPLING.items()}
+            for key in ("temperature", "top_p", "top_k"):
+                value = getattr(p, key)
+                if value is not None:
+                    sampling[key] = value
+            stream = llm.create_completion(
+                tokens,
+                stream=True,
+                max_tokens=reply,
+                stop=[*template_stop, *p.stop],
+                seed=p.seed,
+                presence_penalty=p.presence_penalty or 0.0,
+                frequency_penalty=p.frequency_penalty or 0.0,
+                **sampling,
+            )
+            produced = 0
+            finish = "stop"
+            try:
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    text = choice["text"]
+                    if text:
+                        produced += 1
+                        yield TextDelta(request.turn_id, text)
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+                    if stop.is_set():
+                        return
+            finally:
+                stream.close()
+                self._save(request.session_id)
+            generated = max(produced, llm.n_tokens - len(tokens) + 1)
+            yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "backend": self.name,
+            "model": self.label,
+            "ready": self.loaded,
+            "loading": self._load_task is not None and not self._load_task.done(),
+            "error": str(self._load_error) if self._load_error else None,
+            "n_ctx": self.n_ctx,
+            "sessions_cached": len(self._states),
+        }

@@ -1,0 +1,116 @@
+"""One budget for all inference on this machine, and admission control for sessions.
+
+Local model work runs on worker threads, never on the event loop. Compute-heavy jobs hold a
+compute slot while they run (one by default: on a small CPU one job using every core beats two
+fighting over them), queued in arrival order. Sessions beyond ``max_sessions`` are refused
+with a retry hint instead of degrading everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from ..errors import Overloaded
+
+__all__ = ["Scheduler"]
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class Scheduler:
+    """Owns the inference threads and the session count."""
+
+    def __init__(
+        self, threads: int | None = None, compute_slots: int = 1, max_sessions: int = 16
+    ) -> None:
+        self.threads = threads or os.cpu_count() or 2
+        self.max_sessions = max_sessions
+        self._executor = ThreadPoolExecutor(max_workers=max(2, compute_slots + 1),
+                                            thread_name_prefix="openlive-infer")
+        self._slots: asyncio.Semaphore | None = None
+        self._compute_slots = compute_slots
+        self._sessions: set[str] = set()
+
+    def _slot(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._compute_slots)
+        return self._slots
+
+    # ---- admission ----
+
+    def admit(self, session_id: str) -> None:
+        """Count a new session in, or raise :class:`Overloaded` (close 1011)."""
+        if len(self._sessions) >= self.max_sessions:
+            raise Overloaded(
+                f"server at capacity ({self.max_sessions} sessions); retry in a few seconds"
+            )
+        self._sessions.add(session_id)
+
+    def release(self, session_id: str) -> None:
+        self._sessions.discard(session_id)
+
+    @property
+    def sessions(self) -> int:
+        return len(self._sessions)
+
+    # ---- work ----
+
+    async def run(self, fn: Callable[[], T], *, compute: bool = True) -> T:
+        """Run ``fn`` on a worker thread (holding a compute slot when ``compute``)."""
+        loop = asyncio.get_running_loop()
+        if not compute:
+            return await loop.run_in_executor(self._executor, fn)
+        async with self._slot():
+            return await loop.run_in_executor(self._executor, fn)
+
+    async def stream(
+        self, produce: Callable[[threading.Event], Iterator[T]]
+    ) -> AsyncIterator[T]:
+        """Run a producing generator on a worker thread, holding a compute slot, and yield
+        its items on the event loop as they come. Closing the consumer sets the stop event the
+        producer checks between items, and waits for it to return so the slot is really free.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                for item in produce(stop):
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                    if stop.is_set():
+                        break
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                loop.call_soon_threadsafe(queue.put_nowait, _Failure(exc))
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+
+        async with self._slot():
+            future = loop.run_in_executor(self._executor, work)
+            try:
+                while True:
+                    item = await queue.get()
+                    if item is _DONE:
+                        break
+                    if isinstance(item, _Failure):
+                        raise item.exc
+                    yield item  # type: ignore[misc]
+            finally:
+                stop.set()
+                await asyncio.shield(future)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _Failure:
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc

@@ -1,0 +1,114 @@
+"""openlive's one exception tree.
+
+::
+
+    OpenliveError
+    ├── ConfigError                  bad configuration (server refuses to start)
+    ├── WeightsError                 embedded weights missing or corrupt
+    ├── SessionError                 ends a session; carries a WebSocket close code and reason
+    │   ├── InvalidArgument          1007: malformed or unsupported input
+    │   ├── PolicyViolation          1008: bad credentials, unknown model, policy
+    │   │   ├── Unauthenticated
+    │   │   └── ModelNotFound
+    │   └── ServerFault              1011: the server or its engine failed
+    │       └── Overloaded           1011: no capacity for a new session (retry later)
+    ├── EngineError                  a model backend failed (translated to ServerFault at the session)
+    └── LiveConnectionClosed         SDK side: the server closed the session (``.code``, ``.reason``)
+
+Server-side errors are translated to close frames at the connection boundary; a reason is at most
+123 bytes (the WebSocket limit), so every reason is written to be short and actionable.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EngineError",
+    "InvalidArgument",
+    "LiveConnectionClosed",
+    "ModelNotFound",
+    "OpenliveError",
+    "Overloaded",
+    "PolicyViolation",
+    "ServerFault",
+    "SessionError",
+    "Unauthenticated",
+    "WeightsError",
+    "clip_reason",
+]
+
+MAX_REASON_BYTES = 123
+
+
+def clip_reason(reason: str) -> str:
+    """Shorten ``reason`` to fit a close frame (123 UTF-8 bytes), marking the cut with an ellipsis."""
+    raw = reason.encode()
+    if len(raw) <= MAX_REASON_BYTES:
+        return reason
+    cut = raw[: MAX_REASON_BYTES - 3].decode(errors="ignore")
+    return cut + "..."
+
+
+class OpenliveError(Exception):
+    """Base of every error openlive raises on purpose."""
+
+
+class ConfigError(OpenliveError):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+class WeightsError(OpenliveError):
+    """Embedded model weights are missing, incomplete or fail their checksum."""
+
+
+class EngineError(OpenliveError):
+    """A model backend failed while serving a request."""
+
+
+class SessionError(OpenliveError):
+    """An error that ends a Live session with a close code and a human-readable reason."""
+
+    code: int = 1011
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = clip_reason(reason)
+
+
+class InvalidArgument(SessionError):
+    """The client sent something malformed or not supported (close 1007)."""
+
+    code = 1007
+
+
+class PolicyViolation(SessionError):
+    """Credentials, model or policy forbid the session (close 1008)."""
+
+    code = 1008
+
+
+class Unauthenticated(PolicyViolation):
+    """Missing or unknown API key."""
+
+
+class ModelNotFound(PolicyViolation):
+    """The requested model is not served here."""
+
+
+class ServerFault(SessionError):
+    """The server or one of its models failed (close 1011)."""
+
+    code = 1011
+
+
+class Overloaded(ServerFault):
+    """The server has no capacity for another session right now."""
+
+
+class LiveConnectionClosed(OpenliveError):
+    """Raised by the SDK when the server closes the session; ``code`` and ``reason`` say why."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}".strip())
+        self.code = code
+        self.reason = reason

