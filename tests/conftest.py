@@ -33,8 +33,9 @@ async def running_app(config: ServerConfig) -> AsyncIterator[RunningServer]:
 
 
 @pytest.fixture
-async def echo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                      ) -> AsyncIterator[RunningServer]:
+async def echo_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RunningServer]:
     monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path / "cache"))
     config = ServerConfig(port=0, tls_port=0, model="echo", echo_delay=0.005, max_sessions=4)
     async with running_app(config) as server:
@@ -44,5 +45,3 @@ async def echo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-

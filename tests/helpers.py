@@ -48,14 +48,27 @@ class ServerProcess:
         return self.log.read_text(errors="replace")
 
 
-def start_server(tmp: Path, *args: str, env: dict[str, str] | None = None,
-                 timeout: float = 60.0) -> ServerProcess:
+def start_server(
+    tmp: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> ServerProcess:
     """Run ``openlive serve`` on free ports and wait until it prints where it listens."""
     log = tmp / f"server-{time.monotonic_ns()}.log"
-    full_env = {**os.environ, "OPENLIVE_CACHE_DIR": os.environ.get(
-        "OPENLIVE_TEST_CACHE_DIR", str(tmp / "cache")), **(env or {})}
-    cmd = [sys.executable, "-m", "openlive.cli.main", "serve", "--port", "0", "--tls-port", "0",
-           *args]
+    full_env = {
+        **os.environ,
+        "OPENLIVE_CACHE_DIR": os.environ.get("OPENLIVE_TEST_CACHE_DIR", str(tmp / "cache")),
+        **(env or {}),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "openlive.cli.main",
+        "serve",
+        "--port",
+        "0",
+        "--tls-port",
+        "0",
+        *args,
+    ]
     fh = log.open("w")
     proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True, env=full_env)
     deadline = time.monotonic() + timeout

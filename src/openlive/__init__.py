@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from .client import AsyncLive, AsyncSession, Client, Live, LiveCallbacks, Session  # noqa: E402
-from .errors import (  # noqa: E402
+from .client import AsyncLive, AsyncSession, Client, Live, LiveCallbacks, Session
+from .errors import (
     ConfigError,
     EngineError,
     InvalidArgument,

@@ -6,14 +6,14 @@
     ├── ConfigError                  bad configuration (server refuses to start)
     ├── WeightsError                 embedded weights missing or corrupt
     ├── SessionError                 ends a session; carries a WebSocket close code and reason
-    │   ├── InvalidArgument          1007: malformed or unsupported input
+    │   ├── InvalidArgument      1007: malformed or unsupported input
     │   ├── PolicyViolation          1008: bad credentials, unknown model, policy
     │   │   ├── Unauthenticated
     │   │   └── ModelNotFound
     │   └── ServerFault              1011: the server or its engine failed
     │       └── Overloaded           1011: no capacity for a new session (retry later)
-    ├── EngineError                  a model backend failed (translated to ServerFault at the session)
-    └── LiveConnectionClosed         SDK side: the server closed the session (``.code``, ``.reason``)
+    ├── EngineError                  a model backend failed (becomes ServerFault)
+    └── LiveConnectionClosed         SDK: the server closed the session (.code, .reason)
 
 Server-side errors are translated to close frames at the connection boundary; a reason is at most
 123 bytes (the WebSocket limit), so every reason is written to be short and actionable.
@@ -41,7 +41,7 @@ MAX_REASON_BYTES = 123
 
 
 def clip_reason(reason: str) -> str:
-    """Shorten ``reason`` to fit a close frame (123 UTF-8 bytes), marking the cut with an ellipsis."""
+    """Shorten ``reason`` to fit a close frame (123 UTF-8 bytes), marking the cut."""
     raw = reason.encode()
     if len(raw) <= MAX_REASON_BYTES:
         return reason

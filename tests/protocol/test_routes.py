@@ -10,22 +10,55 @@ from ..helpers import capture_records
 P = "google.ai.generativelanguage"
 
 
-@pytest.mark.parametrize(("path", "method", "version", "vertex"), [
-    (f"/ws/{P}.v1.GenerativeService.BidiGenerateContent", Method.LIVE, "v1", False),
-    (f"//ws/{P}.v1beta.GenerativeService.BidiGenerateContent?key=K", Method.LIVE, "v1beta", False),
-    (f"/prefix/x//ws/{P}.v1alpha.GenerativeService.BidiGenerateContent", Method.LIVE, "v1alpha",
-     False),
-    (f"//ws/{P}.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=a",
-     Method.LIVE_CONSTRAINED, "v1alpha", False),
-    (f"/ws/{P}.v1alpha.GenerativeService.BidiGenerateMusic", Method.MUSIC, "v1alpha", False),
-    ("/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent", Method.LIVE,
-     "v1beta1", True),
-    ("//ws/google.cloud.aiplatform.v1.LlmBidiService/BidiGenerateContent", Method.LIVE, "v1", True),
-    ("/ws/google.firebase.vertexai.v1beta.GenerativeService/BidiGenerateContent", Method.LIVE,
-     "v1beta", False),
-    ("/ws/google.firebase.vertexai.v1beta.LlmBidiService/BidiGenerateContent/locations/us",
-     Method.LIVE, "v1beta", True),
-])
+@pytest.mark.parametrize(
+    ("path", "method", "version", "vertex"),
+    [
+        (f"/ws/{P}.v1.GenerativeService.BidiGenerateContent", Method.LIVE, "v1", False),
+        (
+            f"//ws/{P}.v1beta.GenerativeService.BidiGenerateContent?key=K",
+            Method.LIVE,
+            "v1beta",
+            False,
+        ),
+        (
+            f"/prefix/x//ws/{P}.v1alpha.GenerativeService.BidiGenerateContent",
+            Method.LIVE,
+            "v1alpha",
+            False,
+        ),
+        (
+            f"//ws/{P}.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=a",
+            Method.LIVE_CONSTRAINED,
+            "v1alpha",
+            False,
+        ),
+        (f"/ws/{P}.v1alpha.GenerativeService.BidiGenerateMusic", Method.MUSIC, "v1alpha", False),
+        (
+            "/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent",
+            Method.LIVE,
+            "v1beta1",
+            True,
+        ),
+        (
+            "//ws/google.cloud.aiplatform.v1.LlmBidiService/BidiGenerateContent",
+            Method.LIVE,
+            "v1",
+            True,
+        ),
+        (
+            "/ws/google.firebase.vertexai.v1beta.GenerativeService/BidiGenerateContent",
+            Method.LIVE,
+            "v1beta",
+            False,
+        ),
+        (
+            "/ws/google.firebase.vertexai.v1beta.LlmBidiService/BidiGenerateContent/locations/us",
+            Method.LIVE,
+            "v1beta",
+            True,
+        ),
+    ],
+)
 def test_known_routes(path: str, method: Method, version: str, vertex: bool) -> None:
     route = match_route(path)
     assert route is not None and not route.proxy
@@ -38,8 +71,10 @@ def test_proxy_paths() -> None:
     assert match_route("/custom/path", allow_proxy=False) is None
 
 
-@pytest.mark.parametrize("name", ["python_sdk_live.jsonl", "js_sdk_live.jsonl",
-                                  "python_sdk_music.jsonl", "js_sdk_music.jsonl"])
+@pytest.mark.parametrize(
+    "name",
+    ["python_sdk_live.jsonl", "js_sdk_live.jsonl", "python_sdk_music.jsonl", "js_sdk_music.jsonl"],
+)
 def test_every_captured_path_routes(name: str) -> None:
     for record in capture_records(name):
         if record["event"] == "connect":
@@ -49,13 +84,16 @@ def test_every_captured_path_routes(name: str) -> None:
                 assert not route.proxy, record["path"]
 
 
-@pytest.mark.parametrize(("path", "headers", "value", "source"), [
-    ("/x?key=Q", {"x-goog-api-key": "H"}, "Q", "query:key"),
-    ("/x?access_token=auth_tokens/T", {}, "auth_tokens/T", "query:access_token"),
-    ("/x", {"X-Goog-Api-Key": "H", "Authorization": "Bearer B"}, "H", "header:x-goog-api-key"),
-    ("/x", {"Authorization": "Token auth_tokens/T"}, "auth_tokens/T", "header:authorization"),
-    ("/x", {"authorization": "Bearer B"}, "B", "header:authorization"),
-])
+@pytest.mark.parametrize(
+    ("path", "headers", "value", "source"),
+    [
+        ("/x?key=Q", {"x-goog-api-key": "H"}, "Q", "query:key"),
+        ("/x?access_token=auth_tokens/T", {}, "auth_tokens/T", "query:access_token"),
+        ("/x", {"X-Goog-Api-Key": "H", "Authorization": "Bearer B"}, "H", "header:x-goog-api-key"),
+        ("/x", {"Authorization": "Token auth_tokens/T"}, "auth_tokens/T", "header:authorization"),
+        ("/x", {"authorization": "Bearer B"}, "B", "header:authorization"),
+    ],
+)
 def test_credential_order(path: str, headers: dict, value: str, source: str) -> None:
     cred = extract_credential(path, headers)
     assert cred is not None and (cred.value, cred.source) == (value, source)

@@ -23,8 +23,14 @@ def setup(model: str = "models/gemini-2.0-flash-exp", **extra: object) -> str:
 
 
 def user(text: str) -> str:
-    return json.dumps({"clientContent": {"turns": [{"role": "user", "parts": [{"text": text}]}],
-                                         "turnComplete": True}})
+    return json.dumps(
+        {
+            "clientContent": {
+                "turns": [{"role": "user", "parts": [{"text": text}]}],
+                "turnComplete": True,
+            }
+        }
+    )
 
 
 async def until_turn_complete(ws) -> list[dict]:
@@ -52,8 +58,12 @@ async def test_text_turn_raw(echo_server: RunningServer) -> None:
         assert list(first) == ["setupComplete"] and first["setupComplete"]["sessionId"]
         await ws.send(user("Hello world"))
         msgs = await until_turn_complete(ws)
-        text = "".join(p["text"] for m in msgs if "modelTurn" in m.get("serverContent", {})
-                       for p in m["serverContent"]["modelTurn"]["parts"])
+        text = "".join(
+            p["text"]
+            for m in msgs
+            if "modelTurn" in m.get("serverContent", {})
+            for p in m["serverContent"]["modelTurn"]["parts"]
+        )
         assert text == "echo: Hello world"
         assert len([m for m in msgs if "modelTurn" in m.get("serverContent", {})]) > 1
         assert msgs[-2] == {"serverContent": {"generationComplete": True}}
@@ -61,12 +71,17 @@ async def test_text_turn_raw(echo_server: RunningServer) -> None:
 
 
 async def test_paths_with_double_slash_prefix_and_versions(echo_server: RunningServer) -> None:
-    for path in ["//ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent",
-                 "/some/prefix" + PATH.replace("v1beta", "v1alpha"),
-                 "/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent"]:
+    for path in [
+        "//ws/google.ai.generativelanguage.v1.GenerativeService.BidiGenerateContent",
+        "/some/prefix" + PATH.replace("v1beta", "v1alpha"),
+        "/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent",
+    ]:
         async with connect(echo_server.ws + path) as ws:
-            model = "publishers/google/models/gemini-2.0-flash" if "aiplatform" in path else \
-                "models/gemini-2.0-flash"
+            model = (
+                "publishers/google/models/gemini-2.0-flash"
+                if "aiplatform" in path
+                else "models/gemini-2.0-flash"
+            )
             await ws.send(setup(model))
             assert "setupComplete" in json.loads(await ws.recv())
             await ws.send(user("hi"))
@@ -83,8 +98,9 @@ async def test_unknown_model_closes_1008_with_official_wording(echo_server: Runn
         await ws.send(setup("models/foo"))
         code, reason = await closed_with(ws)
     assert code == 1008
-    assert reason == ("models/foo is not found for API version v1, or is not supported for "
-                      "bidiGenerateContent.")
+    assert reason == (
+        "models/foo is not found for API version v1, or is not supported for bidiGenerateContent."
+    )
 
 
 async def test_first_frame_not_setup_closes_1007(echo_server: RunningServer) -> None:
@@ -102,7 +118,8 @@ async def test_audio_default_closes_1007(echo_server: RunningServer) -> None:
 
 
 async def test_malformed_frame_mid_session_only_ends_that_session(
-        echo_server: RunningServer) -> None:
+    echo_server: RunningServer,
+) -> None:
     async with connect(echo_server.ws + PATH) as good, connect(echo_server.ws + PATH) as bad:
         await good.send(setup())
         await bad.send(setup())
@@ -150,11 +167,17 @@ async def test_interruption_raw(echo_server: RunningServer) -> None:
         assert "modelTurn" in first["serverContent"]
         await ws.send(user("new question"))
         msgs = await until_turn_complete(ws)
-        assert msgs[-2:] == [{"serverContent": {"interrupted": True}},
-                             {"serverContent": {"turnComplete": True}}]
+        assert msgs[-2:] == [
+            {"serverContent": {"interrupted": True}},
+            {"serverContent": {"turnComplete": True}},
+        ]
         second = await until_turn_complete(ws)
-        text = "".join(p["text"] for m in second if "modelTurn" in m.get("serverContent", {})
-                       for p in m["serverContent"]["modelTurn"]["parts"])
+        text = "".join(
+            p["text"]
+            for m in second
+            if "modelTurn" in m.get("serverContent", {})
+            for p in m["serverContent"]["modelTurn"]["parts"]
+        )
         assert text == "echo: new question"
 
 
@@ -171,8 +194,9 @@ async def test_api_keys(tmp_path, monkeypatch) -> None:
         async with connect(server.ws + PATH, additional_headers={"x-goog-api-key": "sekrit"}) as ws:
             await ws.send(setup())
             assert "setupComplete" in json.loads(await ws.recv())
-        async with connect(server.ws + PATH,
-                           additional_headers={"Authorization": "Bearer sekrit"}) as ws:
+        async with connect(
+            server.ws + PATH, additional_headers={"Authorization": "Bearer sekrit"}
+        ) as ws:
             await ws.send(setup())
             assert "setupComplete" in json.loads(await ws.recv())
 
@@ -192,8 +216,10 @@ async def test_admission_control(tmp_path, monkeypatch) -> None:
 
 
 async def test_constrained_and_music_routes_refused(echo_server: RunningServer) -> None:
-    for method, needle in [("BidiGenerateContentConstrained", "ephemeral tokens"),
-                           ("BidiGenerateMusic", "BidiGenerateMusic")]:
+    for method, needle in [
+        ("BidiGenerateContentConstrained", "ephemeral tokens"),
+        ("BidiGenerateMusic", "BidiGenerateMusic"),
+    ]:
         async with connect(echo_server.ws + PATH.replace("BidiGenerateContent", method)) as ws:
             await ws.send(setup())
             code, reason = await closed_with(ws)
@@ -216,8 +242,9 @@ async def test_sdk_over_ws_and_wss(echo_server: RunningServer) -> None:
     ctx = ssl.create_default_context(cafile=str(echo_server.app.tls_cert))
     for url in (echo_server.http, echo_server.https):
         client = Client(base_url=url, api_key="k", ssl=ctx)
-        async with client.aio.live.connect(model="gemini-2.0-flash-exp",
-                                           config={"response_modalities": ["TEXT"]}) as s:
+        async with client.aio.live.connect(
+            model="gemini-2.0-flash-exp", config={"response_modalities": ["TEXT"]}
+        ) as s:
             assert s.session_id
             await s.send_client_content(turns="one", turn_complete=True)
             texts = [m.text async for m in s.receive() if m.text]
@@ -235,8 +262,9 @@ async def test_sdk_close_surfaces_code_and_reason(echo_server: RunningServer) ->
         async with client.aio.live.connect(model="nope", config={"responseModalities": ["TEXT"]}):
             pass
     assert info.value.code == 1008 and "models/nope is not found" in info.value.reason
-    async with client.aio.live.connect(model="gemini-2.0-flash",
-                                       config={"responseModalities": ["TEXT"]}) as s:
+    async with client.aio.live.connect(
+        model="gemini-2.0-flash", config={"responseModalities": ["TEXT"]}
+    ) as s:
         await s.send_client_content(turns="[[fail]]")
         with pytest.raises(LiveConnectionClosed) as info:
             async for _ in s.receive():
@@ -256,10 +284,17 @@ async def test_sdk_loose_shapes_and_callbacks(echo_server: RunningServer) -> Non
             done.set()
 
     callbacks = {"on_open": lambda: opened.append(1), "on_message": on_message}
-    async with client.aio.live.connect(model="echo", config={"responseModalities": ["TEXT"]},
-                                       callbacks=callbacks) as s:
-        await s.send({"clientContent": {"turns": [{"role": "user", "parts": [{"text": "a"}]}],
-                                        "turnComplete": True}})
+    async with client.aio.live.connect(
+        model="echo", config={"responseModalities": ["TEXT"]}, callbacks=callbacks
+    ) as s:
+        await s.send(
+            {
+                "clientContent": {
+                    "turns": [{"role": "user", "parts": [{"text": "a"}]}],
+                    "turnComplete": True,
+                }
+            }
+        )
         await asyncio.wait_for(done.wait(), 5)
         done.clear()
         await s.send("b")  # Firebase style: turn_complete defaults to True
@@ -273,8 +308,6 @@ async def test_sdk_loose_shapes_and_callbacks(echo_server: RunningServer) -> Non
     assert got[0].setup_complete is not None
     texts = "".join(m.text or "" for m in got)
     assert "echo: a" in texts and "echo: b" in texts
-
-
 
 
 async def test_sync_client_in_thread(echo_server: RunningServer) -> None:

@@ -34,8 +34,14 @@ def msg(data: dict) -> ClientMessage:
 
 
 def user(text: str, complete: bool = True) -> ClientMessage:
-    return msg({"clientContent": {"turns": [{"role": "user", "parts": [{"text": text}]}],
-                                  "turnComplete": complete}})
+    return msg(
+        {
+            "clientContent": {
+                "turns": [{"role": "user", "parts": [{"text": text}]}],
+                "turnComplete": complete,
+            }
+        }
+    )
 
 
 def sent(actions: list) -> list[dict]:
@@ -58,7 +64,9 @@ def test_text_turn_order_and_usage() -> None:
     out += s.receive_engine(TextDelta(req.turn_id, "lo"), 1.2)
     out += s.receive_engine(GenerationDone(req.turn_id, 12, 2), 1.3)
     wire = sent(out)
-    assert wire[0] == {"serverContent": {"modelTurn": {"role": "model", "parts": [{"text": "Hel"}]}}}
+    assert wire[0] == {
+        "serverContent": {"modelTurn": {"role": "model", "parts": [{"text": "Hel"}]}}
+    }
     assert wire[2] == {"serverContent": {"generationComplete": True}}
     assert wire[3]["serverContent"] == {"turnComplete": True}
     assert wire[3]["usageMetadata"]["promptTokenCount"] == 12
@@ -69,25 +77,42 @@ def test_text_turn_order_and_usage() -> None:
 
 def test_multi_turn_memory_and_prefill_with_model_turns() -> None:
     s, _ = make()
-    s.receive_client(msg({"clientContent": {"turns": [
-        {"role": "user", "parts": [{"text": "My name is Ada."}]},
-        {"role": "model", "parts": [{"text": "Hello Ada."}]},
-    ], "turnComplete": False}}), 0.5)
+    s.receive_client(
+        msg(
+            {
+                "clientContent": {
+                    "turns": [
+                        {"role": "user", "parts": [{"text": "My name is Ada."}]},
+                        {"role": "model", "parts": [{"text": "Hello Ada."}]},
+                    ],
+                    "turnComplete": False,
+                }
+            }
+        ),
+        0.5,
+    )
     assert not s.generating
     actions = s.receive_client(user("What is my name?"), 1.0)
     (start,) = [a for a in actions if isinstance(a, StartGeneration)]
     assert [(m.role, m.text) for m in start.request.messages] == [
-        ("user", "My name is Ada."), ("assistant", "Hello Ada."), ("user", "What is my name?")]
+        ("user", "My name is Ada."),
+        ("assistant", "Hello Ada."),
+        ("user", "What is my name?"),
+    ]
 
 
 def test_interruption_keeps_only_sent_text() -> None:
     s, _ = make()
-    (start,) = [a for a in s.receive_client(user("tell a story"), 1) if isinstance(a, StartGeneration)]
+    (start,) = [
+        a for a in s.receive_client(user("tell a story"), 1) if isinstance(a, StartGeneration)
+    ]
     s.receive_engine(TextDelta(start.request.turn_id, "Once upon"), 2)
     actions = s.receive_client(user("stop"), 3)
     assert isinstance(actions[0], CancelGeneration)
-    assert sent(actions)[:2] == [{"serverContent": {"interrupted": True}},
-                                 {"serverContent": {"turnComplete": True}}]
+    assert sent(actions)[:2] == [
+        {"serverContent": {"interrupted": True}},
+        {"serverContent": {"turnComplete": True}},
+    ]
     assert [c.text for c in s.state.history] == ["tell a story", "Once upon", "stop"]
     # late events of the interrupted turn are ignored
     assert s.receive_engine(TextDelta(start.request.turn_id, " a time"), 4) == []
@@ -105,8 +130,11 @@ def test_realtime_text_starts_a_turn_and_interrupts() -> None:
 
 def test_realtime_text_waits_under_no_interruption() -> None:
     s, _ = make({"realtimeInputConfig": {"activityHandling": "NO_INTERRUPTION"}})
-    (start,) = [a for a in s.receive_client(msg({"realtimeInput": {"text": "one"}}), 1)
-                if isinstance(a, StartGeneration)]
+    (start,) = [
+        a
+        for a in s.receive_client(msg({"realtimeInput": {"text": "one"}}), 1)
+        if isinstance(a, StartGeneration)
+    ]
     assert s.receive_client(msg({"realtimeInput": {"text": "two"}}), 2) == []
     done = s.receive_engine(GenerationDone(start.request.turn_id, 1, 1), 3)
     assert any(isinstance(a, StartGeneration) for a in done)
@@ -131,16 +159,19 @@ def test_activity_markers_refused_with_automatic_detection() -> None:
 
 def test_unsupported_audio_mime_closes_1007() -> None:
     s, _ = make()
-    actions = s.receive_client(msg({"realtimeInput": {"audio": {"mimeType": "audio/ogg",
-                                                                "data": "AAAA"}}}), 1)
+    actions = s.receive_client(
+        msg({"realtimeInput": {"audio": {"mimeType": "audio/ogg", "data": "AAAA"}}}), 1
+    )
     assert isinstance(actions[-1], Close) and actions[-1].code == 1007
     assert "audio/ogg" in actions[-1].reason
 
 
 def test_audio_accepted_counted_and_noted_once() -> None:
     s, _ = make()
-    a1 = s.receive_client(msg({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000",
-                                                           "data": "AQIBAg=="}}}), 1)
+    a1 = s.receive_client(
+        msg({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000", "data": "AQIBAg=="}}}),
+        1,
+    )
     a2 = s.receive_client(msg({"realtimeInput": {"mediaChunks": [{"data": "AQI="}]}}), 2)
     assert s.state.audio_bytes_in == 6
     assert len([a for a in a1 + a2 if isinstance(a, Note)]) == 1
@@ -156,8 +187,10 @@ def test_engine_failure_closes_1011() -> None:
 
 def test_tool_response_without_call_is_refused() -> None:
     s, _ = make()
-    actions = s.receive_client(msg({"toolResponse": {"functionResponses": [
-        {"id": "fc-1", "name": "f", "response": {}}]}}), 1)
+    actions = s.receive_client(
+        msg({"toolResponse": {"functionResponses": [{"id": "fc-1", "name": "f", "response": {}}]}}),
+        1,
+    )
     assert isinstance(actions[-1], Close) and actions[-1].code == 1007
 
 
@@ -169,8 +202,9 @@ def test_second_setup_is_refused() -> None:
 
 def test_context_update_changes_system_instruction() -> None:
     s, _ = make()
-    s.receive_client(msg({"contextUpdate": {"systemInstruction": {"parts": [{"text": "New"}]},
-                                            "tools": {}}}), 1)
+    s.receive_client(
+        msg({"contextUpdate": {"systemInstruction": {"parts": [{"text": "New"}]}, "tools": {}}}), 1
+    )
     (start,) = [a for a in s.receive_client(user("x"), 2) if isinstance(a, StartGeneration)]
     assert start.request.system == "New"
 
@@ -187,19 +221,36 @@ def test_state_round_trips_through_json_mid_turn() -> None:
 
 
 def test_sampling_params_reach_the_request() -> None:
-    s, _ = make({"generationConfig": {
-        "responseModalities": ["TEXT"], "temperature": 0.3, "topP": 0.5, "topK": 7.0,
-        "maxOutputTokens": "64", "seed": 9, "presencePenalty": 0.1, "frequencyPenalty": 0.2,
-        "stopSequences": ["END"]}})
+    s, _ = make(
+        {
+            "generationConfig": {
+                "responseModalities": ["TEXT"],
+                "temperature": 0.3,
+                "topP": 0.5,
+                "topK": 7.0,
+                "maxOutputTokens": "64",
+                "seed": 9,
+                "presencePenalty": 0.1,
+                "frequencyPenalty": 0.2,
+                "stopSequences": ["END"],
+            }
+        }
+    )
     (start,) = [a for a in s.receive_client(user("x"), 1) if isinstance(a, StartGeneration)]
     p = start.request.params
     assert (p.temperature, p.top_p, p.top_k, p.max_tokens, p.seed) == (0.3, 0.5, 7, 64, 9)
     assert (p.presence_penalty, p.frequency_penalty, p.stop) == (0.1, 0.2, ("END",))
 
 
-@pytest.mark.parametrize(("mime", "rate"), [
-    (None, 16000), ("audio/pcm", 16000), ("audio/pcm;rate=24000", 24000),
-    ("audio/pcm; rate=8000", 8000)])
+@pytest.mark.parametrize(
+    ("mime", "rate"),
+    [
+        (None, 16000),
+        ("audio/pcm", 16000),
+        ("audio/pcm;rate=24000", 24000),
+        ("audio/pcm; rate=8000", 8000),
+    ],
+)
 def test_pcm_rates(mime: str | None, rate: int) -> None:
     assert parse_pcm_rate(mime) == rate
 

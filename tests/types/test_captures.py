@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from openlive.errors import InvalidArgument
 from openlive.protocol import decode_client_message
 from openlive.session import FIELD_TREATMENT, Treatment, review_setup
-from openlive.errors import InvalidArgument
 from openlive.types import ClientMessage, MusicClientMessage, Setup
 
 from ..helpers import OBSERVED, capture_records, client_frames
@@ -27,8 +27,13 @@ def test_every_live_frame_parses(name: str) -> None:
     assert len(frames) > 20
     for data in frames:
         message = decode_client_message(json.dumps(data))
-        assert message.kind in ("setup", "client_content", "realtime_input", "tool_response",
-                                "context_update")
+        assert message.kind in (
+            "setup",
+            "client_content",
+            "realtime_input",
+            "tool_response",
+            "context_update",
+        )
 
 
 @pytest.mark.parametrize("name", MUSIC)
@@ -93,8 +98,11 @@ def test_every_rich_field_has_a_treatment() -> None:
             for path in _paths(data["setup"]):
                 parents = [path.rsplit(".", i)[0] for i in range(path.count(".") + 1)]
                 known = [p for p in parents if p in FIELD_TREATMENT]
-                containers = {"generationConfig", "realtimeInputConfig",
-                              "realtimeInputConfig.automaticActivityDetection"}
+                containers = {
+                    "generationConfig",
+                    "realtimeInputConfig",
+                    "realtimeInputConfig.automaticActivityDetection",
+                }
                 assert known or path in containers, f"{name}: {path} has no treatment"
 
 
@@ -102,30 +110,60 @@ def test_rich_setup_refused_with_field_named() -> None:
     for setup in _rich_setups():
         with pytest.raises(InvalidArgument, match="AUDIO"):
             review_setup(setup)
-        text_only = setup.model_copy(update={"generation_config": setup.generation_config.model_copy(
-            update={"response_modalities": ["TEXT"]})})
+        text_only = setup.model_copy(
+            update={
+                "generation_config": setup.generation_config.model_copy(
+                    update={"response_modalities": ["TEXT"]}
+                )
+            }
+        )
         with pytest.raises(InvalidArgument) as info:
             review_setup(text_only)
-        assert "setup." in info.value.reason and "not supported by openlive yet" in info.value.reason
+        assert (
+            "setup." in info.value.reason and "not supported by openlive yet" in info.value.reason
+        )
 
 
 def test_quality_fields_are_logged_not_refused() -> None:
-    setup = Setup.model_validate({"model": "m", "generationConfig": {
-        "responseModalities": ["TEXT"], "enableAffectiveDialog": True,
-        "mediaResolution": "MEDIA_RESOLUTION_LOW", "thinkingConfig": {"thinkingBudget": 0},
-        "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}},
-        "proactivity": {"proactiveAudio": True}, "safetySettings": [{"category": "X"}]})
+    setup = Setup.model_validate(
+        {
+            "model": "m",
+            "generationConfig": {
+                "responseModalities": ["TEXT"],
+                "enableAffectiveDialog": True,
+                "mediaResolution": "MEDIA_RESOLUTION_LOW",
+                "thinkingConfig": {"thinkingBudget": 0},
+                "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}},
+            },
+            "proactivity": {"proactiveAudio": True},
+            "safetySettings": [{"category": "X"}],
+        }
+    )
     notes = review_setup(setup)
-    for field in ("enableAffectiveDialog", "mediaResolution", "thinkingConfig", "speechConfig",
-                  "proactivity", "safetySettings"):
+    for field in (
+        "enableAffectiveDialog",
+        "mediaResolution",
+        "thinkingConfig",
+        "speechConfig",
+        "proactivity",
+        "safetySettings",
+    ):
         assert any(field in n for n in notes), field
 
 
-@pytest.mark.parametrize("field", ["sessionResumption", "inputAudioTranscription",
-                                   "outputAudioTranscription", "contextWindowCompression"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "sessionResumption",
+        "inputAudioTranscription",
+        "outputAudioTranscription",
+        "contextWindowCompression",
+    ],
+)
 def test_output_changing_fields_refused(field: str) -> None:
-    setup = Setup.model_validate({"model": "m", "generationConfig": {
-        "responseModalities": ["TEXT"]}, field: {}})
+    setup = Setup.model_validate(
+        {"model": "m", "generationConfig": {"responseModalities": ["TEXT"]}, field: {}}
+    )
     with pytest.raises(InvalidArgument, match=field):
         review_setup(setup)
 
@@ -141,10 +179,12 @@ def test_treatments_cover_all_kinds() -> None:
 
 
 def test_base64_both_alphabets_and_padding() -> None:
-    py = ClientMessage.model_validate({"realtime_input": {"video": {"data": "_9j_",
-                                                                    "mime_type": "image/jpeg"}}})
-    js = ClientMessage.model_validate({"realtimeInput": {"video": {"data": "/9j/",
-                                                                   "mimeType": "image/jpeg"}}})
+    py = ClientMessage.model_validate(
+        {"realtime_input": {"video": {"data": "_9j_", "mime_type": "image/jpeg"}}}
+    )
+    js = ClientMessage.model_validate(
+        {"realtimeInput": {"video": {"data": "/9j/", "mimeType": "image/jpeg"}}}
+    )
     assert py.realtime_input.video.data == js.realtime_input.video.data == b"\xff\xd8\xff"
     unpadded = ClientMessage.model_validate({"realtimeInput": {"audio": {"data": "AQI"}}})
     assert unpadded.realtime_input.audio.data == b"\x01\x02"

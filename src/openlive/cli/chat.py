@@ -33,8 +33,10 @@ async def _chat(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     try:
         async with client.aio.live.connect(model=args.model, config=config) as session:
-            print(f"connected to {client.base_url} (session {session.session_id}); "
-                  "/quit to leave", file=sys.stderr)
+            print(
+                f"connected to {client.base_url} (session {session.session_id}); /quit to leave",
+                file=sys.stderr,
+            )
             while True:
                 try:
                     line = await loop.run_in_executor(None, lambda: input("you> "))

@@ -12,9 +12,12 @@ __all__ = ["main"]
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("serve", help="run the Live API server",
-                       description="Run the Live API server. Settings come from --config, then "
-                       "OPENLIVE_* environment variables, then these flags.")
+    p = sub.add_parser(
+        "serve",
+        help="run the Live API server",
+        description="Run the Live API server. Settings come from --config, then "
+        "OPENLIVE_* environment variables, then these flags.",
+    )
     p.add_argument("--config", help="TOML configuration file")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="plain ws/http port (default 8080; 0 = any)")
@@ -22,12 +25,24 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--no-tls", action="store_true", default=None, help="serve plain ws only")
     p.add_argument("--tls-cert", help="PEM certificate (default: generated for localhost)")
     p.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    p.add_argument("--model", choices=["embedded", "echo", "remote"],
-                   help="engine for gemini-* names (default embedded)")
-    p.add_argument("--api-key", action="append", dest="api_keys", default=None,
-                   help="accepted API key (repeatable)")
-    p.add_argument("--insecure-no-auth", action="store_true", default=None,
-                   help="allow a non-loopback bind with no API key")
+    p.add_argument(
+        "--model",
+        choices=["embedded", "echo", "remote"],
+        help="engine for gemini-* names (default embedded)",
+    )
+    p.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        default=None,
+        help="accepted API key (repeatable)",
+    )
+    p.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        default=None,
+        help="allow a non-loopback bind with no API key",
+    )
     p.add_argument("--max-frame-bytes", type=int, help="largest client frame (default 16 MiB)")
     p.add_argument("--max-sessions", type=int, help="concurrent session limit (default 16)")
     p.add_argument("--threads", type=int, help="inference threads (default: all cores)")
@@ -36,19 +51,28 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--remote-url", help="OpenAI-compatible base URL for the remote engine")
     p.add_argument("--remote-model", help="model name for the remote engine")
     p.add_argument("--remote-api-key", help="bearer token for the remote engine")
-    p.add_argument("--binary-frames", action="store_true", default=None,
-                   help="send binary instead of text frames")
+    p.add_argument(
+        "--binary-frames",
+        action="store_true",
+        default=None,
+        help="send binary instead of text frames",
+    )
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
 
 
 def _client_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default=None,
-                   help="server base URL (default $OPENLIVE_BASE_URL or http://127.0.0.1:8080)")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="server base URL (default $OPENLIVE_BASE_URL or http://127.0.0.1:8080)",
+    )
     p.add_argument("--api-key", default=None, help="API key (default $OPENLIVE_API_KEY)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="openlive", description="openlive: a self-hosted Live API")
+    parser = argparse.ArgumentParser(
+        prog="openlive", description="openlive: a self-hosted Live API"
+    )
     parser.add_argument("--version", action="version", version=f"openlive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _serve_parser(sub)

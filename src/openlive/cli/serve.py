@@ -26,8 +26,10 @@ def serve_command(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
 
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
     def ready(app: App, urls: list[str]) -> None:
-        say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
         say(f"openlive: serving the Live API on {', '.join(urls)}")
         for row in app.registry.listing():
             extra = " (default)" if row.get("default") else ""
@@ -52,5 +54,3 @@ def serve_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
-
-

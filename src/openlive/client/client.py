@@ -87,7 +87,11 @@ class AsyncLive:
 
     @contextlib.asynccontextmanager
     async def connect(
-        self, *, model: str, config: Any = None, callbacks: Any = None,
+        self,
+        *,
+        model: str,
+        config: Any = None,
+        callbacks: Any = None,
     ) -> AsyncIterator[AsyncSession]:
         """Open a session: ``async with client.aio.live.connect(model=..., config=...) as s``.
 
@@ -100,13 +104,18 @@ class AsyncLive:
         ssl_arg = client.ssl if url.startswith("wss:") else None
         try:
             ws = await ws_connect(
-                url, additional_headers=client._headers(), ssl=ssl_arg, max_size=None,
-                open_timeout=client.open_timeout, user_agent_header=f"openlive-sdk/{__version__}",
+                url,
+                additional_headers=client._headers(),
+                ssl=ssl_arg,
+                max_size=None,
+                open_timeout=client.open_timeout,
+                user_agent_header=f"openlive-sdk/{__version__}",
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
-            raise LiveConnectionClosed(1008 if status in (401, 403) else 1011,
-                                       f"HTTP {status} from {url}") from exc
+            raise LiveConnectionClosed(
+                1008 if status in (401, 403) else 1011, f"HTTP {status} from {url}"
+            ) from exc
         except OSError as exc:
             raise LiveConnectionClosed(1006, f"cannot reach {url}: {exc}") from exc
         session: AsyncSession | None = None
@@ -116,8 +125,9 @@ class AsyncLive:
                 first = await ws.recv()
             except ConnectionClosed as exc:
                 rcvd = exc.rcvd
-                raise LiveConnectionClosed(rcvd.code if rcvd else 1006,
-                                           rcvd.reason if rcvd else "connection lost") from None
+                raise LiveConnectionClosed(
+                    rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "connection lost"
+                ) from None
             message = ServerMessage.model_validate_json(first)
             session_id = message.setup_complete.session_id if message.setup_complete else None
             session = AsyncSession(ws, session_id, cbs, binary=client.binary_frames)
@@ -143,7 +153,9 @@ class Live:
         self._client = client
 
     @contextlib.contextmanager
-    def connect(self, *, model: str, config: Any = None, callbacks: Any = None) -> Iterator[Session]:
+    def connect(
+        self, *, model: str, config: Any = None, callbacks: Any = None
+    ) -> Iterator[Session]:
         runner = SyncRunner()
         try:
             cm = self._client.aio.live.connect(model=model, config=config, callbacks=callbacks)

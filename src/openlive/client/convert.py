@@ -25,9 +25,20 @@ __all__ = [
 DEFAULT_AUDIO_MIME = "audio/pcm;rate=16000"
 
 _GENERATION_KEYS = {
-    "response_modalities", "speech_config", "temperature", "top_p", "top_k",
-    "max_output_tokens", "candidate_count", "seed", "presence_penalty", "frequency_penalty",
-    "stop_sequences", "media_resolution", "thinking_config", "enable_affective_dialog",
+    "response_modalities",
+    "speech_config",
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_output_tokens",
+    "candidate_count",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop_sequences",
+    "media_resolution",
+    "thinking_config",
+    "enable_affective_dialog",
     "translation_config",
 }
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -49,7 +60,9 @@ def build_setup(model: str, config: Any = None) -> Setup:
     if config is not None:
         raw = _plain(config)
         if not isinstance(raw, Mapping):
-            raise TypeError(f"config must be a mapping or a config model, not {type(config).__name__}")
+            raise TypeError(
+                f"config must be a mapping or a config model, not {type(config).__name__}"
+            )
         generation: dict[str, Any] = {}
         for key, value in raw.items():
             snake = to_snake(key)
@@ -72,10 +85,10 @@ def _content(value: Any) -> Content:
     if isinstance(value, Content):
         return value
     if isinstance(value, str):
-        return Content(role="user", parts=[{"text": value}])  # type: ignore[list-item]
+        return Content(role="user", parts=[{"text": value}])
     value = _plain(value)
     if isinstance(value, Mapping) and "parts" not in value and "text" in value:
-        return Content(role="user", parts=[value])  # type: ignore[list-item]
+        return Content(role="user", parts=[value])
     content = Content.model_validate(value)
     if content.role is None:
         content.role = "user"
@@ -90,7 +103,7 @@ def to_contents(turns: Any) -> list[Content]:
         return [_content(turns)]
     items = list(turns)
     if items and all(isinstance(t, str) for t in items):
-        return [Content(role="user", parts=[{"text": t} for t in items])]  # type: ignore[misc]
+        return [Content(role="user", parts=[{"text": t} for t in items])]
     return [_content(t) for t in items]
 
 
@@ -107,8 +120,8 @@ def to_blob(value: Any, default_mime: str = DEFAULT_AUDIO_MIME) -> Blob:
 def to_function_responses(value: Any) -> list[FunctionResponse]:
     if value is None:
         return []
-    items: Iterable[Any] = (
-        [value] if isinstance(value, FunctionResponse | Mapping) else value
-    )
-    return [v if isinstance(v, FunctionResponse) else FunctionResponse.model_validate(_plain(v))
-            for v in items]
+    items: Iterable[Any] = [value] if isinstance(value, FunctionResponse | Mapping) else value
+    return [
+        v if isinstance(v, FunctionResponse) else FunctionResponse.model_validate(_plain(v))
+        for v in items
+    ]

@@ -50,9 +50,18 @@ class LiveCallbacks:
             return cls()
         if isinstance(value, cls):
             return value
-        get = value.get if isinstance(value, Mapping) else lambda k: getattr(value, k, None)
-        names = {"on_open": "onopen", "on_message": "onmessage", "on_error": "onerror",
-                 "on_close": "onclose"}
+
+        def get(key: str) -> Any:
+            if isinstance(value, Mapping):
+                return value.get(key)
+            return getattr(value, key, None)
+
+        names = {
+            "on_open": "onopen",
+            "on_message": "onmessage",
+            "on_error": "onerror",
+            "on_close": "onclose",
+        }
         return cls(**{name: get(name) or get(js) for name, js in names.items()})
 
 
@@ -61,8 +70,12 @@ _END = object()
 
 class AsyncSession:
     def __init__(
-        self, ws: ClientConnection, session_id: str | None, callbacks: LiveCallbacks,
-        *, binary: bool = False,
+        self,
+        ws: ClientConnection,
+        session_id: str | None,
+        callbacks: LiveCallbacks,
+        *,
+        binary: bool = False,
     ) -> None:
         self._ws = ws
         self.session_id = session_id
@@ -178,16 +191,24 @@ class AsyncSession:
             await self._ws.send(text.encode() if self._binary else text)
         except ConnectionClosed as exc:
             rcvd = exc.rcvd
-            raise LiveConnectionClosed(rcvd.code if rcvd else 1006,
-                                       rcvd.reason if rcvd else "connection lost") from None
+            raise LiveConnectionClosed(
+                rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "connection lost"
+            ) from None
 
     async def send_client_content(
-        self, turns: Any = None, turn_complete: bool = True, *, client_content: Any = None,
+        self,
+        turns: Any = None,
+        turn_complete: bool = True,
+        *,
+        client_content: Any = None,
     ) -> None:
         """Append turns to the conversation; ``turn_complete=True`` asks for a reply."""
         if client_content is not None:
-            cc = client_content if isinstance(client_content, ClientContent) else \
-                ClientContent.model_validate(client_content)
+            cc = (
+                client_content
+                if isinstance(client_content, ClientContent)
+                else ClientContent.model_validate(client_content)
+            )
         else:
             contents = to_contents(turns)
             cc = ClientContent(turns=contents or None, turn_complete=turn_complete)
@@ -211,12 +232,21 @@ class AsyncSession:
         ``audio`` bytes are taken as 16 kHz PCM16 mono; ``realtime_input`` takes a whole
         realtimeInput mapping (``{"mediaChunks": [...]}`` and the like) for loose callers.
         """
-        given = {k: v for k, v in {
-            "audio": audio, "video": video, "media": media, "text": text,
-            "activity_start": activity_start, "activity_end": activity_end,
-            "audio_stream_end": audio_stream_end, "realtime_input": realtime_input,
-            "media_chunks": media_chunks,
-        }.items() if v is not None and v is not False}
+        given = {
+            k: v
+            for k, v in {
+                "audio": audio,
+                "video": video,
+                "media": media,
+                "text": text,
+                "activity_start": activity_start,
+                "activity_end": activity_end,
+                "audio_stream_end": audio_stream_end,
+                "realtime_input": realtime_input,
+                "media_chunks": media_chunks,
+            }.items()
+            if v is not None and v is not False
+        }
         if len(given) != 1:
             raise ValueError(
                 "send_realtime_input takes exactly one of audio, video, media, text, "
@@ -224,8 +254,11 @@ class AsyncSession:
             )
         ri: RealtimeInput
         if realtime_input is not None:
-            ri = realtime_input if isinstance(realtime_input, RealtimeInput) else \
-                RealtimeInput.model_validate(realtime_input)
+            ri = (
+                realtime_input
+                if isinstance(realtime_input, RealtimeInput)
+                else RealtimeInput.model_validate(realtime_input)
+            )
             if ri.media_chunks:
                 ri.media_chunks = [to_blob(b) for b in ri.media_chunks]
             if ri.audio is not None:
@@ -249,22 +282,31 @@ class AsyncSession:
         await self._send(ClientMessage(realtime_input=ri))
 
     async def send_tool_response(
-        self, function_responses: Any = None, *, tool_response: Any = None,
+        self,
+        function_responses: Any = None,
+        *,
+        tool_response: Any = None,
     ) -> None:
         """Answer tool calls (each response carries the call's ``id``)."""
         if tool_response is not None:
-            tr = tool_response if isinstance(tool_response, ToolResponse) else \
-                ToolResponse.model_validate(tool_response)
+            tr = (
+                tool_response
+                if isinstance(tool_response, ToolResponse)
+                else ToolResponse.model_validate(tool_response)
+            )
         else:
             tr = ToolResponse(function_responses=to_function_responses(function_responses))
         await self._send(ClientMessage(tool_response=tr))
 
     async def send_context_update(
-        self, system_instruction: Any = None, tools: Any = None,
+        self,
+        system_instruction: Any = None,
+        tools: Any = None,
     ) -> None:
         si = to_contents(system_instruction)[0] if system_instruction is not None else None
-        await self._send(ClientMessage(context_update=ContextUpdate(
-            system_instruction=si, tools=tools)))
+        await self._send(
+            ClientMessage(context_update=ContextUpdate(system_instruction=si, tools=tools))
+        )
 
     async def send(self, message: Any = None, turn_complete: bool = True) -> None:
         """Send a whole client message, or (Firebase style) text/parts as a user turn.
@@ -277,9 +319,18 @@ class AsyncSession:
             await self._send(message)
             return
         if isinstance(message, Mapping) and any(
-            k in message for k in ("setup", "clientContent", "client_content", "realtimeInput",
-                                   "realtime_input", "toolResponse", "tool_response",
-                                   "contextUpdate", "context_update")
+            k in message
+            for k in (
+                "setup",
+                "clientContent",
+                "client_content",
+                "realtimeInput",
+                "realtime_input",
+                "toolResponse",
+                "tool_response",
+                "contextUpdate",
+                "context_update",
+            )
         ):
             await self._send(ClientMessage.model_validate(message))
             return
@@ -288,8 +339,9 @@ class AsyncSession:
     async def send_media_chunks(self, chunks: Iterable[Any]) -> None:
         """One ``realtimeInput.mediaChunks`` message per chunk (as Firebase does)."""
         for chunk in chunks:
-            await self._send(ClientMessage(realtime_input=RealtimeInput(
-                media_chunks=[to_blob(chunk)])))
+            await self._send(
+                ClientMessage(realtime_input=RealtimeInput(media_chunks=[to_blob(chunk)]))
+            )
 
     async def send_media_stream(self, stream: AsyncIterable[Any]) -> None:
         """Send every chunk an async iterable yields, until it ends."""

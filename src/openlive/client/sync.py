@@ -20,8 +20,9 @@ class SyncRunner:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True,
-                                        name="openlive-sync")
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, daemon=True, name="openlive-sync"
+        )
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -152,7 +152,9 @@ class LlamaBackend(LLMBackend):
         tokens: list[int] = self._llm.tokenize(
             result.prompt.encode(), add_bos=not result.added_special, special=True
         )
-        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        stop = (
+            result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+        )
         return tokens, stop
 
     def count_tokens(self, text: str) -> int:
@@ -198,6 +200,7 @@ class LlamaBackend(LLMBackend):
         n = len(state.tokens)
         llm.input_ids[:n] = state.tokens
         llm.n_tokens = n
+        llm._requires_eval = True  # the logits were not restored: never sample from them
 
     def _save(self, session_id: str) -> None:
         import llama_cpp

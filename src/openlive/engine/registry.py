@@ -69,12 +69,14 @@ class ModelRegistry:
         """What ``GET /v1beta/models`` and ``openlive models`` show."""
         rows: list[dict[str, object]] = []
         for name, backend in self.backends.items():
-            rows.append({
-                "name": f"models/{name}",
-                "engine": name,
-                "default": name == self.default,
-                **backend.describe(),
-            })
+            rows.append(
+                {
+                    "name": f"models/{name}",
+                    "engine": name,
+                    "default": name == self.default,
+                    **backend.describe(),
+                }
+            )
         for alias, target in sorted(self.aliases.items()):
             rows.append({"name": f"models/{alias}", "engine": target, "default": False})
         rows.append({"name": "models/gemini-*", "engine": self.default, "default": False})

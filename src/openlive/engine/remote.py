@@ -21,7 +21,10 @@ class RemoteBackend(LLMBackend):
     capabilities = Capabilities(exact_token_counts=True)
 
     def __init__(
-        self, base_url: str, model: str = "default", api_key: str | None = None,
+        self,
+        base_url: str,
+        model: str = "default",
+        api_key: str | None = None,
         timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -46,9 +49,14 @@ class RemoteBackend(LLMBackend):
             "stream_options": {"include_usage": True},
         }
         optional = {
-            "temperature": p.temperature, "top_p": p.top_p, "top_k": p.top_k,
-            "max_tokens": p.max_tokens, "seed": p.seed, "presence_penalty": p.presence_penalty,
-            "frequency_penalty": p.frequency_penalty, "stop": list(p.stop) or None,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "top_k": p.top_k,
+            "max_tokens": p.max_tokens,
+            "seed": p.seed,
+            "presence_penalty": p.presence_penalty,
+            "frequency_penalty": p.frequency_penalty,
+            "stop": list(p.stop) or None,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         return body

@@ -31,8 +31,9 @@ class Scheduler:
     ) -> None:
         self.threads = threads or os.cpu_count() or 2
         self.max_sessions = max_sessions
-        self._executor = ThreadPoolExecutor(max_workers=max(2, compute_slots + 1),
-                                            thread_name_prefix="openlive-infer")
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(2, compute_slots + 1), thread_name_prefix="openlive-infer"
+        )
         self._slots: asyncio.Semaphore | None = None
         self._compute_slots = compute_slots
         self._sessions: set[str] = set()
@@ -69,9 +70,7 @@ class Scheduler:
         async with self._slot():
             return await loop.run_in_executor(self._executor, fn)
 
-    async def stream(
-        self, produce: Callable[[threading.Event], Iterator[T]]
-    ) -> AsyncIterator[T]:
+    async def stream(self, produce: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
         """Run a producing generator on a worker thread, holding a compute slot, and yield
         its items on the event loop as they come. Closing the consumer sets the stop event the
         producer checks between items, and waits for it to return so the slot is really free.

@@ -44,7 +44,9 @@ def encode_server_message(message: ServerMessage, *, vertex: bool = False) -> st
     return json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
 
 
-def split_message(message: ServerMessage, limit: int = MAX_SERVER_MESSAGE // 2) -> list[ServerMessage]:
+def split_message(
+    message: ServerMessage, limit: int = MAX_SERVER_MESSAGE // 2
+) -> list[ServerMessage]:
     """Split a model turn whose encoding would be too large into several messages.
 
     Parts are spread over messages; a single oversized text or inline-data part is cut into
@@ -54,8 +56,10 @@ def split_message(message: ServerMessage, limit: int = MAX_SERVER_MESSAGE // 2) 
     turn = content.model_turn if content else None
     if turn is None or content is None:
         return [message]
-    size = sum(len(p.text or "") * 4 + len(p.inline_data.data if p.inline_data else b"") * 2
-               for p in turn.parts)
+    size = sum(
+        len(p.text or "") * 4 + len(p.inline_data.data if p.inline_data else b"") * 2
+        for p in turn.parts
+    )
     if size < limit:
         return [message]
     pieces: list[ServerMessage] = []
@@ -72,14 +76,19 @@ def split_message(message: ServerMessage, limit: int = MAX_SERVER_MESSAGE // 2) 
 def _cut_part(part: Any, limit: int) -> list[Any]:
     if part.text is not None and len(part.text) * 4 >= limit:
         step = limit // 4
-        return [part.model_copy(update={"text": part.text[i : i + step]})
-                for i in range(0, len(part.text), step)]
+        return [
+            part.model_copy(update={"text": part.text[i : i + step]})
+            for i in range(0, len(part.text), step)
+        ]
     if part.inline_data is not None and len(part.inline_data.data) * 2 >= limit:
         data = part.inline_data.data
         step = limit // 2
         return [
-            part.model_copy(update={"inline_data": part.inline_data.model_copy(
-                update={"data": data[i : i + step]})})
+            part.model_copy(
+                update={
+                    "inline_data": part.inline_data.model_copy(update={"data": data[i : i + step]})
+                }
+            )
             for i in range(0, len(data), step)
         ]
     return [part]

@@ -18,7 +18,7 @@ EPHEMERAL_PREFIX = "auth_tokens/"
 class Credential:
     value: str
     source: str
-    """``query:key``, ``query:access_token``, ``header:x-goog-api-key``, ``header:authorization``."""
+    """Where it came from: ``query:key``, ``header:x-goog-api-key``, ``header:authorization``..."""
 
     @property
     def ephemeral(self) -> bool:

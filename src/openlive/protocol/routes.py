@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Method", "Route", "match_route", "normalize_path"]
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     LIVE = "BidiGenerateContent"
     LIVE_CONSTRAINED = "BidiGenerateContentConstrained"
     MUSIC = "BidiGenerateMusic"

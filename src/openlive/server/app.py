@@ -40,8 +40,11 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
 
         label = Path(config.llm_path).stem if config.llm_path else "qwen2.5-coder-0.5b-instruct"
         backends["embedded"] = LlamaBackend(
-            scheduler, config.llm_path, n_ctx=config.n_ctx,
-            max_reply_tokens=config.max_reply_tokens, label=label,
+            scheduler,
+            config.llm_path,
+            n_ctx=config.n_ctx,
+            max_reply_tokens=config.max_reply_tokens,
+            label=label,
         )
     if config.remote_url:
         backends["remote"] = RemoteBackend(
@@ -53,11 +56,10 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
 class App:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.scheduler = Scheduler(
-            threads=config.threads or None, max_sessions=config.max_sessions
+        self.scheduler = Scheduler(threads=config.threads or None, max_sessions=config.max_sessions)
+        self.registry = ModelRegistry(
+            build_backends(config, self.scheduler), config.model, config.models
         )
-        self.registry = ModelRegistry(build_backends(config, self.scheduler), config.model,
-                                      config.models)
         self.keys = KeyChecker(config.api_keys)
         self.started = time.time()
         self.servers: list[Server] = []
@@ -85,15 +87,31 @@ class App:
         if path == "/healthz":
             return _json(ws, HTTPStatus.OK, self.health())
         if path.rstrip("/").endswith("/models") or path == "/models":
-            models = [{"name": row["name"], "displayName": row["engine"],
-                       "supportedGenerationMethods": ["bidiGenerateContent"]}
-                      for row in self.registry.listing()]
+            models = [
+                {
+                    "name": row["name"],
+                    "displayName": row["engine"],
+                    "supportedGenerationMethods": ["bidiGenerateContent"],
+                }
+                for row in self.registry.listing()
+            ]
             return _json(ws, HTTPStatus.OK, {"models": models})
         if path == "/":
-            return _json(ws, HTTPStatus.OK, {"name": "openlive", "version": __version__,
-                                             "health": "/healthz", "models": "/v1beta/models"})
-        return _json(ws, HTTPStatus.NOT_FOUND, {"error": {
-            "code": 404, "status": "NOT_FOUND", "message": f"no route for {path}"}})
+            return _json(
+                ws,
+                HTTPStatus.OK,
+                {
+                    "name": "openlive",
+                    "version": __version__,
+                    "health": "/healthz",
+                    "models": "/v1beta/models",
+                },
+            )
+        return _json(
+            ws,
+            HTTPStatus.NOT_FOUND,
+            {"error": {"code": 404, "status": "NOT_FOUND", "message": f"no route for {path}"}},
+        )
 
     def health(self) -> dict[str, Any]:
         return {
@@ -136,8 +154,9 @@ class App:
             else:
                 cert, key = ensure_self_signed()
             self.tls_cert = cert
-            secure = await serve(self.handle, config.host, config.tls_port,
-                                 ssl=server_context(cert, key), **common)
+            secure = await serve(
+                self.handle, config.host, config.tls_port, ssl=server_context(cert, key), **common
+            )
             self.servers.append(secure)
             tls_port = secure.sockets[0].getsockname()[1]
             urls.append(f"https://{_hostport(config.host, tls_port)}")

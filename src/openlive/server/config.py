@@ -75,7 +75,9 @@ class ServerConfig:
         if self.model not in ("embedded", "echo", "remote"):
             raise ConfigError(f"model must be embedded, echo or remote, not {self.model!r}")
         if self.model == "remote" and not self.remote_url:
-            raise ConfigError("model = remote needs remote_url (OPENLIVE_REMOTE_URL / --remote-url)")
+            raise ConfigError(
+                "model = remote needs remote_url (OPENLIVE_REMOTE_URL / --remote-url)"
+            )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key must be given together")
         if self.max_frame_bytes < 1024:

@@ -9,6 +9,7 @@ threads. Any error ends only this session, with a close code and a reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -107,7 +108,9 @@ class LiveConnection:
                 f"no setup message within {self.app.config.setup_timeout:g} s of connecting"
             ) from None
         if self.route.method is Method.MUSIC:
-            raise PolicyViolation("BidiGenerateMusic (Lyria RealTime) is not served by openlive yet")
+            raise PolicyViolation(
+                "BidiGenerateMusic (Lyria RealTime) is not served by openlive yet"
+            )
         if self.route.method is Method.LIVE_CONSTRAINED:
             raise PolicyViolation("ephemeral tokens are not enabled on this server; use an API key")
         self.app.keys.check(credential)
@@ -126,8 +129,12 @@ class LiveConnection:
         now = time.monotonic()
         self.session = LiveSession.create(self.session_id, resolved.name, setup, now)
         log.info(
-            "session %s: model %s on %s engine (%s %s)", self.session_id, resolved.name,
-            resolved.backend_name, self.route.method.value, self.route.api_version,
+            "session %s: model %s on %s engine (%s %s)",
+            self.session_id,
+            resolved.name,
+            resolved.backend_name,
+            self.route.method.value,
+            self.route.api_version,
         )
         try:
             self._apply(self.session.start())
@@ -218,7 +225,5 @@ class LiveConnection:
         task, self._generation = self._generation, None
         if task is not None and not task.done():
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):
-                pass

@@ -7,7 +7,7 @@ Nothing is silently dropped. Paths are the camelCase wire names.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,10 +16,10 @@ from pydantic.alias_generators import to_camel
 from ..errors import InvalidArgument
 from ..types import Setup
 
-__all__ = ["Treatment", "FIELD_TREATMENT", "review_setup"]
+__all__ = ["FIELD_TREATMENT", "Treatment", "review_setup"]
 
 
-class Treatment(str, Enum):
+class Treatment(StrEnum):
     HONOURED = "honoured"
     LOGGED = "accepted and logged (tunes quality only)"
     REFUSED = "refused until implemented"

@@ -276,7 +276,9 @@ class LiveSession:
 
     def _tool_response(self, tr: ToolResponse) -> list[Action]:
         ids = [r.id or r.name for r in tr.function_responses or []]
-        raise InvalidArgument(f"toolResponse for {', '.join(ids) or 'nothing'}: no tool call is pending")
+        raise InvalidArgument(
+            f"toolResponse for {', '.join(ids) or 'nothing'}: no tool call is pending"
+        )
 
     def _context_update(self, cu: ContextUpdate) -> list[Action]:
         if cu.tools and not all(t.is_empty() for t in cu.tools):
@@ -319,7 +321,9 @@ class LiveSession:
                 parts.append(Part(text=part.text))
             elif part.inline_data is not None or part.file_data is not None:
                 mime = (part.inline_data or part.file_data).mime_type  # type: ignore[union-attr]
-                actions.extend(self._note(f"{mime or 'binary'} parts are not seen by the text model"))
+                actions.extend(
+                    self._note(f"{mime or 'binary'} parts are not seen by the text model")
+                )
             else:
                 actions.extend(self._note("non-text history parts are kept as text placeholders"))
                 parts.append(Part(text=_describe_part(part)))
@@ -356,14 +360,20 @@ class LiveSession:
             prompt_token_count=done.prompt_tokens,
             response_token_count=done.output_tokens,
             total_token_count=done.prompt_tokens + done.output_tokens,
-            prompt_tokens_details=[ModalityTokenCount(modality="TEXT", token_count=done.prompt_tokens)],
+            prompt_tokens_details=[
+                ModalityTokenCount(modality="TEXT", token_count=done.prompt_tokens)
+            ],
             response_tokens_details=[
                 ModalityTokenCount(modality="TEXT", token_count=done.output_tokens)
             ],
         )
         actions: list[Action] = [
             Send(ServerMessage(server_content=ServerContent(generation_complete=True))),
-            Send(ServerMessage(server_content=ServerContent(turn_complete=True), usage_metadata=usage)),
+            Send(
+                ServerMessage(
+                    server_content=ServerContent(turn_complete=True), usage_metadata=usage
+                )
+            ),
         ]
         if self.state.pending_reply:
             actions.extend(self._begin_reply(now))

@@ -105,9 +105,7 @@ class Tool(WireModel):
     enterprise_web_search: dict[str, Any] | None = None
 
     def is_empty(self) -> bool:
-        return not any(
-            getattr(self, name) not in (None, []) for name in type(self).model_fields
-        )
+        return not any(getattr(self, name) not in (None, []) for name in type(self).model_fields)
 
 
 class AutomaticActivityDetection(WireModel):
@@ -191,4 +189,3 @@ class Setup(WireModel):
         if self.system_instruction is None:
             return ""
         return "\n".join(p.text for p in self.system_instruction.parts if p.text)
-

