@@ -9,6 +9,8 @@ import pytest
 
 from openlive.server import App, ServerConfig
 
+pytest_plugins = ["tests.model_fixtures"]
+
 
 @dataclass
 class RunningServer:

@@ -83,7 +83,7 @@ async def test_multi_turn_keeps_history(echo_serve: ServerProcess) -> None:
     with sdk_client(echo_serve) as client:
         async with client.aio.live.connect(model=MODEL, config=TEXT) as session:
             await session.send_client_content(turns=user("first question here"))
-            text1, m1 = await turn_text(session)
+            text1, _m1 = await turn_text(session)
             await session.send_client_content(turns=user("second"))
             text2, m2 = await turn_text(session)
     assert (text1, text2) == ("echo: first question here", "echo: second")
@@ -133,11 +133,10 @@ async def test_interruption(echo_serve: ServerProcess) -> None:
 
 
 async def test_unknown_model(echo_serve: ServerProcess) -> None:
-    with sdk_client(echo_serve) as client:
-        with pytest.raises(errors.APIError) as info:
-            async with client.aio.live.connect(model="foo", config=TEXT) as session:
-                await session.send_client_content(turns=user("hi"))
-                await turn_text(session)
+    with sdk_client(echo_serve) as client, pytest.raises(errors.APIError) as info:
+        async with client.aio.live.connect(model="foo", config=TEXT) as session:
+            await session.send_client_content(turns=user("hi"))
+            await turn_text(session)
     assert info.value.code == 1008
     assert "models/foo is not found for API version v1, or is not supported" in str(info.value)
 
@@ -159,10 +158,9 @@ async def test_bad_input_closes_1007_and_server_keeps_serving(echo_serve: Server
 
 
 async def test_audio_modality_is_refused_clearly(echo_serve: ServerProcess) -> None:
-    with sdk_client(echo_serve) as client:
-        with pytest.raises(errors.APIError) as info:
-            async with client.aio.live.connect(model=MODEL, config={}) as session:
-                await turn_text(session)
+    with sdk_client(echo_serve) as client, pytest.raises(errors.APIError) as info:
+        async with client.aio.live.connect(model=MODEL, config={}) as session:
+            await turn_text(session)
     assert info.value.code == 1007
     assert "AUDIO" in str(info.value)
 

@@ -244,6 +244,11 @@ class LlamaBackend(LLMBackend):
             reply = min(p.max_tokens or self.max_reply_tokens, self.n_ctx // 2)
             tokens, template_stop = self._prompt(request, reply)
             self._switch_to(request.session_id)
+            if p.seed is not None:
+                # Reusing cached tokens changes the evaluation batches, and with them the
+                # last bits of the logits: a seeded request re-reads its prompt so the same
+                # seed and prompt always give the same reply.
+                llm.reset()
             cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
             self.stats["reused_tokens"] += cached
             self.stats["evaluated_tokens"] += len(tokens) - cached
@@ -262,14 +267,14 @@ class LlamaBackend(LLMBackend):
                 frequency_penalty=p.frequency_penalty or 0.0,
                 **sampling,
             )
-            produced = 0
+            reply_text = ""
             finish = "stop"
             try:
                 for chunk in stream:
                     choice = chunk["choices"][0]
                     text = choice["text"]
                     if text:
-                        produced += 1
+                        reply_text += text
                         yield TextDelta(request.turn_id, text)
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
@@ -278,7 +283,7 @@ class LlamaBackend(LLMBackend):
             finally:
                 stream.close()
                 self._save(request.session_id)
-            generated = max(produced, llm.n_tokens - len(tokens) + 1)
+            generated = self.count_tokens(reply_text) if reply_text else 0
             yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
 
     def describe(self) -> dict[str, object]:

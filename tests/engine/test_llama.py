@@ -1,0 +1,99 @@
+"""The embedded LLM backend on the real model: answers, per-session state, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from openlive.engine import Scheduler
+from openlive.engine.llama import LlamaBackend
+from openlive.session import (
+    ChatMessage,
+    GenerationDone,
+    GenerationRequest,
+    SamplingParams,
+    TextDelta,
+)
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def backend(gguf_path: Path) -> LlamaBackend:
+    return LlamaBackend(Scheduler(), gguf_path, n_ctx=4096)
+
+
+async def ask(backend: LlamaBackend, sid: str, turn: int, messages: list[ChatMessage],
+              **params: object) -> tuple[str, GenerationDone]:
+    request = GenerationRequest(sid, turn, "You are a helpful assistant. Answer briefly.",
+                                tuple(messages), SamplingParams(**params))  # type: ignore[arg-type]
+    text = ""
+    done = None
+    async for event in backend.generate(request):
+        if isinstance(event, TextDelta):
+            text += event.text
+        else:
+            assert isinstance(event, GenerationDone)
+            done = event
+    assert done is not None
+    return text, done
+
+
+async def test_factual_answer_and_token_counts(backend: LlamaBackend) -> None:
+    question = [ChatMessage("user", "What is the capital of France? Answer in one word.")]
+    text, done = await ask(backend, "fact", 1, question, temperature=0.0)
+    assert "paris" in text.lower()
+    assert done.prompt_tokens > 10 and done.output_tokens >= 1
+    assert backend.n_ctx == 4096
+
+
+async def test_session_state_survives_another_session(backend: LlamaBackend) -> None:
+    a = [ChatMessage("user", "My name is Ada. Say hello to me.")]
+    reply_a, first = await ask(backend, "A", 1, a, temperature=0.0)
+    b = [ChatMessage("user", "What is 2 + 2?")]
+    await ask(backend, "B", 1, b, temperature=0.0)  # another session takes the model
+    restores = backend.stats["restores"]
+    a += [ChatMessage("assistant", reply_a), ChatMessage("user", "What is my name?")]
+    reply, second = await ask(backend, "A", 2, a, temperature=0.0)
+    assert "ada" in reply.lower()
+    assert backend.stats["restores"] == restores + 1
+    # the first turn's prompt was not read again
+    assert second.cached_tokens >= first.prompt_tokens - 1
+
+
+async def test_seed_makes_sampling_repeatable(backend: LlamaBackend) -> None:
+    q = [ChatMessage("user", "Invent a name for a cat.")]
+    one, _ = await ask(backend, "s1", 1, q, temperature=1.0, seed=11)
+    two, _ = await ask(backend, "s2", 1, q, temperature=1.0, seed=11)
+    assert one == two
+
+
+async def test_max_tokens_and_stop(backend: LlamaBackend) -> None:
+    q = [ChatMessage("user", "Count from 1 to 50, separated by commas.")]
+    _, done = await ask(backend, "m", 1, q, temperature=0.0, max_tokens=5)
+    assert done.output_tokens <= 5 and done.finish_reason == "length"
+    text, _ = await ask(backend, "st", 1, q, temperature=0.0, stop=("5",))
+    assert "5" not in text and "4" in text
+
+
+async def test_cancel_stops_within_a_token_or_two(backend: LlamaBackend) -> None:
+    q = [ChatMessage("user", "Write a very long story about a dragon.")]
+    request = GenerationRequest("c", 1, "", tuple(q), SamplingParams(temperature=0.0))
+    seen = 0
+    gen = backend.generate(request)
+    async for event in gen:
+        if isinstance(event, TextDelta):
+            seen += 1
+            if seen == 3:
+                break
+    await gen.aclose()
+    # the compute slot is free again at once: another request runs to completion
+    text, _ = await asyncio.wait_for(
+        ask(backend, "d", 1, [ChatMessage("user", "Say OK.")], temperature=0.0), 30
+    )
+    assert text
+    state = backend._states["c"]
+    prompt, _ = backend._format("", list(q))
+    assert len(state.tokens) - len(prompt) <= 5
