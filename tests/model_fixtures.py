@@ -46,9 +46,23 @@ def llamacpp_server(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -
     log = tmp_path_factory.mktemp("llamacpp") / "server.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host",
-             "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-            stdout=fh, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(gguf_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "4096",
+                "--n_threads",
+                "2",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120

@@ -26,8 +26,9 @@ def sdk(server: ServerProcess) -> Client:
 
 
 async def test_factual_question_with_usage(embedded_serve: ServerProcess) -> None:
-    async with sdk(embedded_serve).aio.live.connect(model="gemini-2.0-flash-live-001",
-                                                    config=TEXT) as s:
+    async with sdk(embedded_serve).aio.live.connect(
+        model="gemini-2.0-flash-live-001", config=TEXT
+    ) as s:
         await s.send_client_content(turns="What is the capital of France? Answer in one word.")
         messages = [m async for m in s.receive()]
     text = "".join(m.text or "" for m in messages)
@@ -38,8 +39,9 @@ async def test_factual_question_with_usage(embedded_serve: ServerProcess) -> Non
 
 
 async def test_multi_turn_memory(embedded_serve: ServerProcess) -> None:
-    async with sdk(embedded_serve).aio.live.connect(model="gemini-live-2.5-flash-preview",
-                                                    config=TEXT) as s:
+    async with sdk(embedded_serve).aio.live.connect(
+        model="gemini-live-2.5-flash-preview", config=TEXT
+    ) as s:
         await s.send_client_content(turns="My name is Ada. Please greet me.")
         [m async for m in s.receive()]
         await s.send_client_content(turns="What is my name?")
@@ -75,8 +77,13 @@ async def main():
 asyncio.run(main())
 """
     env = {**os.environ, "SSL_CERT_FILE": embedded_serve.cert or ""}
-    out = subprocess.run([sys.executable, "-c", code, embedded_serve.https_url or ""],
-                         capture_output=True, text=True, timeout=120, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, embedded_serve.https_url or ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "tokyo" in out.stdout.lower()
 
@@ -91,7 +98,12 @@ const finished = new Promise((r) => (done = r));
 const session = await ai.live.connect({
   model: "gemini-2.0-flash-exp",
   config: { responseModalities: [Modality.TEXT], temperature: 0 },
-  callbacks: { onmessage: (m) => { text += m.text ?? ""; if (m.serverContent?.turnComplete) done(); } },
+  callbacks: {
+    onmessage: (m) => {
+      text += m.text ?? "";
+      if (m.serverContent?.turnComplete) done();
+    },
+  },
 });
 session.sendClientContent({ turns: "What is the capital of Germany? Answer in one word." });
 await finished;
@@ -101,8 +113,12 @@ console.log(JSON.stringify({ text }));
     path = JS / "ask_embedded.mjs"
     path.write_text(script)
     try:
-        out = subprocess.run(["node", str(path), embedded_serve.http_url],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            ["node", str(path), embedded_serve.http_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         path.unlink()
     assert out.returncode == 0, out.stderr
@@ -113,7 +129,9 @@ def test_openlive_chat_cli(embedded_serve: ServerProcess) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "openlive.cli.main", "chat", "--url", embedded_serve.http_url],
         input="What is the capital of France? Answer in one word.\n/quit\n",
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "model> " in out.stdout and "paris" in out.stdout.lower()
@@ -122,7 +140,9 @@ def test_openlive_chat_cli(embedded_serve: ServerProcess) -> None:
 def test_openlive_models_cli(embedded_serve: ServerProcess) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "openlive.cli.main", "models", "--url", embedded_serve.http_url],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert out.returncode == 0, out.stderr
     assert "models/embedded" in out.stdout and "(default)" in out.stdout
@@ -132,7 +152,10 @@ def test_openlive_models_cli(embedded_serve: ServerProcess) -> None:
 def test_chat_cli_connection_failure_is_clear() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "openlive.cli.main", "chat", "--url", "http://127.0.0.1:9"],
-        input="hi\n", capture_output=True, text=True, timeout=30,
+        input="hi\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert out.returncode == 1
     assert "cannot reach" in out.stderr and "openlive serve" in out.stderr

@@ -25,10 +25,16 @@ def backend(gguf_path: Path) -> LlamaBackend:
     return LlamaBackend(Scheduler(), gguf_path, n_ctx=4096)
 
 
-async def ask(backend: LlamaBackend, sid: str, turn: int, messages: list[ChatMessage],
-              **params: object) -> tuple[str, GenerationDone]:
-    request = GenerationRequest(sid, turn, "You are a helpful assistant. Answer briefly.",
-                                tuple(messages), SamplingParams(**params))  # type: ignore[arg-type]
+async def ask(
+    backend: LlamaBackend, sid: str, turn: int, messages: list[ChatMessage], **params: object
+) -> tuple[str, GenerationDone]:
+    request = GenerationRequest(
+        sid,
+        turn,
+        "You are a helpful assistant. Answer briefly.",
+        tuple(messages),
+        SamplingParams(**params),
+    )  # type: ignore[arg-type]
     text = ""
     done = None
     async for event in backend.generate(request):

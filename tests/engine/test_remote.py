@@ -20,7 +20,9 @@ pytestmark = pytest.mark.model
 async def test_remote_backend_streams(llamacpp_server: str) -> None:
     backend = RemoteBackend(llamacpp_server)
     request = GenerationRequest(
-        "r", 1, "Answer briefly.",
+        "r",
+        1,
+        "Answer briefly.",
         (ChatMessage("user", "What is the capital of France? Answer in one word."),),
         SamplingParams(temperature=0.0, max_tokens=20),
     )
@@ -32,8 +34,9 @@ async def test_remote_backend_streams(llamacpp_server: str) -> None:
     assert events[-1].output_tokens >= 1
 
 
-async def test_server_on_remote_engine(llamacpp_server: str, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_server_on_remote_engine(
+    llamacpp_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path))
     config = ServerConfig(port=0, no_tls=True, model="remote", remote_url=llamacpp_server)
     async with running_app(config) as server:

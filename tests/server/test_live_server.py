@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import ssl
 
@@ -318,3 +319,28 @@ async def test_sync_client_in_thread(echo_server: RunningServer) -> None:
             return "".join(m.text or "" for m in s.receive())
 
     assert await asyncio.to_thread(work) == "echo: sync hello"
+
+
+async def test_realtime_audio_reaches_the_engine(echo_server: RunningServer) -> None:
+    import httpx
+
+    async with connect(echo_server.ws + PATH) as ws:
+        await ws.send(setup())
+        await ws.recv()
+        chunk = base64.b64encode(b"\x01\x00" * 1600).decode()
+        for _ in range(5):
+            await ws.send(
+                json.dumps(
+                    {
+                        "realtimeInput": {
+                            "audio": {"mimeType": "audio/pcm;rate=16000", "data": chunk}
+                        }
+                    }
+                )
+            )
+        await ws.send(user("done"))
+        await until_turn_complete(ws)
+    async with httpx.AsyncClient() as http:
+        health = (await http.get(echo_server.http + "/healthz")).json()
+    echo = next(m for m in health["models"] if m["engine"] == "echo")
+    assert echo["audio_chunks"] == 5 and echo["audio_bytes"] == 5 * 3200

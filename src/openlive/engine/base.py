@@ -38,6 +38,9 @@ class LLMBackend(abc.ABC):
     def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         """Stream the reply. Cancelling the consumer stops generation within a token or two."""
 
+    def accept_audio(self, session_id: str, pcm: bytes, rate: int) -> None:  # noqa: B027
+        """Input audio for ``session_id`` (PCM16 mono at ``rate``); text-only backends drop it."""
+
     def forget(self, session_id: str) -> None:  # noqa: B027 - optional hook
         """Drop any per-session state kept for ``session_id``."""
 

@@ -7,7 +7,8 @@ Behaviour (documented in docs/engines.md):
 * usage counts whitespace-separated words: prompt = all history words, response = reply words;
 * a user text containing ``[[fail]]`` makes the engine fail after its first chunk (to test
   error handling); ``[[slow]]`` makes every chunk take one second (to test interruption);
-* it honours cancellation between chunks, like every engine.
+* it honours cancellation between chunks, like every engine;
+* input audio is only counted (``audio_chunks``, ``audio_bytes`` in ``/healthz``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ class EchoBackend(LLMBackend):
     def __init__(self, chunk_chars: int = 8, delay: float = 0.02) -> None:
         self.chunk_chars = chunk_chars
         self.delay = delay
+        self.audio_chunks = 0
+        self.audio_bytes = 0
+
+    def accept_audio(self, session_id: str, pcm: bytes, rate: int) -> None:
+        """Only counts what it is given (the protocol benchmark measures everything before)."""
+        self.audio_chunks += 1
+        self.audio_bytes += len(pcm)
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         last = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
@@ -48,4 +56,9 @@ class EchoBackend(LLMBackend):
         yield GenerationDone(request.turn_id, prompt, len(reply.split()))
 
     def describe(self) -> dict[str, object]:
-        return {"backend": self.name, "ready": True}
+        return {
+            "backend": self.name,
+            "ready": True,
+            "audio_chunks": self.audio_chunks,
+            "audio_bytes": self.audio_bytes,
+        }

@@ -29,6 +29,7 @@ from ..session import (
     GenerationRequest,
     LiveSession,
     Note,
+    PushAudio,
     Send,
     StartGeneration,
 )
@@ -171,6 +172,9 @@ class LiveConnection:
                 if self._generation is not None and self._generation_turn == action.turn_id:
                     self._generation.cancel()
                     self._generation = None
+            elif isinstance(action, PushAudio):
+                if self.backend is not None:
+                    self.backend.accept_audio(self.session_id, action.data, action.rate)
             elif isinstance(action, Close):
                 self._close(action.code, action.reason)
             elif isinstance(action, Note):

@@ -21,6 +21,7 @@ __all__ = [
     "GenerationFailed",
     "GenerationRequest",
     "Note",
+    "PushAudio",
     "SamplingParams",
     "Send",
     "StartGeneration",
@@ -109,10 +110,18 @@ class Close:
 
 
 @dataclass(frozen=True, slots=True)
+class PushAudio:
+    """Input audio for the engine: PCM16 little-endian mono at ``rate`` Hz."""
+
+    data: bytes
+    rate: int
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """Something worth one log line (accepted-but-ignored fields, dropped parts, ...)."""
 
     message: str
 
 
-Action = Send | StartGeneration | CancelGeneration | Close | Note
+Action = Send | StartGeneration | CancelGeneration | PushAudio | Close | Note

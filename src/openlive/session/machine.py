@@ -48,6 +48,7 @@ from .events import (
     GenerationFailed,
     GenerationRequest,
     Note,
+    PushAudio,
     SamplingParams,
     Send,
     StartGeneration,
@@ -263,12 +264,13 @@ class LiveSession:
     def _media(self, kind: str, blob: Blob) -> list[Action]:
         mime = (blob.mime_type or "").lower()
         if kind == "audio" or (kind == "media" and (not mime or mime.startswith("audio/"))):
-            parse_pcm_rate(blob.mime_type)
+            rate = parse_pcm_rate(blob.mime_type)
             self.state.audio_bytes_in += len(blob.data)
-            return self._note(
+            notes = self._note(
                 f"audio input is accepted but not understood by {self.state.model} yet "
                 "(speech recognition is not enabled on this server)"
             )
+            return [PushAudio(blob.data, rate), *notes]
         if mime.startswith(("image/", "video/")) or kind == "video":
             self.state.video_frames_in += 1
             return self._note(f"video frames are accepted but not seen by {self.state.model}")

@@ -1,0 +1,97 @@
+"""Helpers shared by the benchmarks: starting servers, percentiles, CPU time of a process."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+@dataclass
+class Proc:
+    proc: subprocess.Popen[str]
+    url: str
+    https: str | None
+    cert: str | None
+
+    @property
+    def ps(self) -> psutil.Process:
+        return psutil.Process(self.proc.pid)
+
+    def cpu(self) -> float:
+        t = self.ps.cpu_times()
+        return float(t.user + t.system)
+
+    def rss_mb(self) -> float:
+        return float(self.ps.memory_info().rss) / 2**20
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_openlive(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Proc:
+    log = Path(tempfile.mkstemp(prefix="openlive-bench-", suffix=".log")[1])
+    cmd = [
+        sys.executable,
+        "-m",
+        "openlive.cli.main",
+        "serve",
+        "--port",
+        "0",
+        "--tls-port",
+        "0",
+        "--log-level",
+        "warning",
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    pattern = re.compile(r"serving the Live API on (http://\S+?)(?:, (https://\S+))?$", re.M)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if m := pattern.search(text):
+            cert = re.search(r"TLS certificate (\S+)", text)
+            return Proc(proc, m.group(1), m.group(2), cert.group(1) if cert else None)
+        if proc.poll() is not None:
+            raise RuntimeError(text)
+        time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def start_script(script: Path, *args: str) -> Proc:
+    """A Python script that prints ``PORT <n>`` once it listens."""
+    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    port = int(line.split()[1])
+    return Proc(proc, f"http://127.0.0.1:{port}", None, None)
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
