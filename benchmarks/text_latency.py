@@ -11,10 +11,9 @@ import argparse
 import asyncio
 import time
 
+from benchmarks._common import machine, percentile, start_openlive
 from openlive import Client
 from openlive.weights import ensure_weights
-
-from benchmarks._common import machine, percentile, start_openlive
 
 QUESTIONS = [
     "What is the capital of France?",

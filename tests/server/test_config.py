@@ -105,3 +105,11 @@ def test_cli_version_and_refusal() -> None:
         timeout=30,
     )
     assert out.returncode == 2 and "--insecure-no-auth" in out.stderr
+
+
+def test_protocol_doc_lists_every_field_treatment() -> None:
+    from openlive.session import FIELD_TREATMENT
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    for path, treatment in FIELD_TREATMENT.items():
+        assert f"| `{path}` | {treatment.value} |" in docs, path
