@@ -19,8 +19,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from benchmarks._common import Proc, machine, start_openlive, start_script
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
-SETUP = json.dumps({"setup": {"model": "models/gemini-2.0-flash", "generationConfig": {
-    "responseModalities": ["TEXT"]}}})
+SETUP = json.dumps(
+    {
+        "setup": {
+            "model": "models/gemini-2.0-flash",
+            "generationConfig": {"responseModalities": ["TEXT"]},
+        }
+    }
+)
 
 
 async def open_sessions(server: Proc, n: int, setup: bool) -> list[ClientConnection]:
@@ -68,8 +74,16 @@ async def main() -> None:
         client = await connect(embedded.url.replace("http", "ws") + PATH)
         await client.send(SETUP)
         await client.recv()
-        await client.send(json.dumps({"clientContent": {"turns": [{"role": "user", "parts": [
-            {"text": "Say hi."}]}], "turnComplete": True}}))
+        await client.send(
+            json.dumps(
+                {
+                    "clientContent": {
+                        "turns": [{"role": "user", "parts": [{"text": "Say hi."}]}],
+                        "turnComplete": True,
+                    }
+                }
+            )
+        )
         while not json.loads(await client.recv()).get("serverContent", {}).get("turnComplete"):
             pass
         await client.close()
@@ -86,8 +100,10 @@ async def main() -> None:
     print(f"server memory ({machine()}), RSS, {n} extra idle sessions")
     print(f"  openlive idle (echo engine only)        : {idle:7.1f} MiB")
     print(f"  openlive at start-up (model loading)    : {started:7.1f} MiB")
-    print(f"  openlive with the embedded model loaded : {loaded:7.1f} MiB "
-          f"(+{loaded - idle:.0f} MiB for the model, its 32k context and buffers)")
+    print(
+        f"  openlive with the embedded model loaded : {loaded:7.1f} MiB "
+        f"(+{loaded - idle:.0f} MiB for the model, its 32k context and buffers)"
+    )
     print(f"  per extra idle session (echo)           : {echo_per * 1024:7.1f} KiB")
     print(f"  per extra idle session (embedded)       : {model_per * 1024:7.1f} KiB")
     print(f"  bare websockets server idle             : {bare_idle:7.1f} MiB")

@@ -344,3 +344,25 @@ async def test_realtime_audio_reaches_the_engine(echo_server: RunningServer) -> 
         health = (await http.get(echo_server.http + "/healthz")).json()
     echo = next(m for m in health["models"] if m["engine"] == "echo")
     assert echo["audio_chunks"] == 5 and echo["audio_bytes"] == 5 * 3200
+
+
+async def test_sdk_media_stream_and_tool_response_shapes(echo_server: RunningServer) -> None:
+    client = Client(base_url=echo_server.http)
+
+    async def chunks():
+        for _ in range(3):
+            yield b"\x00\x00" * 160
+
+    async with client.aio.live.connect(model="echo", config={"responseModalities": ["TEXT"]}) as s:
+        await s.send_media_stream(chunks())
+        await s.send_client_content(turns="after stream")
+        assert "".join([m.text or "" async for m in s.receive()]) == "echo: after stream"
+        # no tool call is pending: the server refuses the response with a reason
+        await s.send_tool_response(
+            tool_response={
+                "functionResponses": [{"id": "fc-1", "name": "f", "response": {"ok": True}}]
+            }
+        )
+        with pytest.raises(LiveConnectionClosed) as info:
+            [m async for m in s.stream()]
+    assert info.value.code == 1007 and "no tool call is pending" in info.value.reason
