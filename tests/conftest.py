@@ -38,7 +38,6 @@ async def running_app(config: ServerConfig) -> AsyncIterator[RunningServer]:
 async def echo_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[RunningServer]:
-    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path / "cache"))
     config = ServerConfig(port=0, tls_port=0, model="echo", echo_delay=0.005, max_sessions=4)
     async with running_app(config) as server:
         yield server

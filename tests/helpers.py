@@ -53,11 +53,7 @@ def start_server(
 ) -> ServerProcess:
     """Run ``openlive serve`` on free ports and wait until it prints where it listens."""
     log = tmp / f"server-{time.monotonic_ns()}.log"
-    full_env = {
-        **os.environ,
-        "OPENLIVE_CACHE_DIR": os.environ.get("OPENLIVE_TEST_CACHE_DIR", str(tmp / "cache")),
-        **(env or {}),
-    }
+    full_env = {**os.environ, **(env or {})}
     cmd = [
         sys.executable,
         "-m",

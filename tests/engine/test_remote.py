@@ -37,7 +37,6 @@ async def test_remote_backend_streams(llamacpp_server: str) -> None:
 async def test_server_on_remote_engine(
     llamacpp_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path))
     config = ServerConfig(port=0, no_tls=True, model="remote", remote_url=llamacpp_server)
     async with running_app(config) as server:
         client = Client(base_url=server.http)

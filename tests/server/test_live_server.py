@@ -111,11 +111,31 @@ async def test_first_frame_not_setup_closes_1007(echo_server: RunningServer) -> 
     assert code == 1007 and "first message must be setup" in reason
 
 
-async def test_audio_default_closes_1007(echo_server: RunningServer) -> None:
+async def test_unsupported_modality_closes_1007(echo_server: RunningServer) -> None:
     async with connect(echo_server.ws + PATH) as ws:
-        await ws.send(json.dumps({"setup": {"model": "models/gemini-2.0-flash"}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "setup": {
+                        "model": "models/gemini-2.0-flash",
+                        "generationConfig": {"responseModalities": ["IMAGE"]},
+                    }
+                }
+            )
+        )
         code, reason = await closed_with(ws)
-    assert code == 1007 and "AUDIO" in reason and "TEXT" in reason
+    assert code == 1007 and "IMAGE" in reason
+
+
+async def test_unknown_voice_closes_1007(echo_server: RunningServer) -> None:
+    async with connect(echo_server.ws + PATH) as ws:
+        config = {
+            "responseModalities": ["AUDIO"],
+            "speechConfig": {"voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Nobody"}}},
+        }
+        await ws.send(json.dumps({"setup": {"model": "models/echo", "generationConfig": config}}))
+        code, reason = await closed_with(ws)
+    assert code == 1007 and "Nobody" in reason
 
 
 async def test_malformed_frame_mid_session_only_ends_that_session(
@@ -137,7 +157,6 @@ async def test_malformed_frame_mid_session_only_ends_that_session(
 async def test_oversize_frame_closes_1009(tmp_path, monkeypatch) -> None:
     from openlive.server import ServerConfig
 
-    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path))
     config = ServerConfig(port=0, no_tls=True, model="echo", max_frame_bytes=4096)
     async with running_app(config) as server, connect(server.ws + PATH, max_size=None) as ws:
         await ws.send(setup())
@@ -185,7 +204,6 @@ async def test_interruption_raw(echo_server: RunningServer) -> None:
 async def test_api_keys(tmp_path, monkeypatch) -> None:
     from openlive.server import ServerConfig
 
-    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path))
     config = ServerConfig(port=0, no_tls=True, model="echo", api_keys=["sekrit"])
     async with running_app(config) as server:
         async with connect(server.ws + PATH + "?key=wrong") as ws:
@@ -205,7 +223,6 @@ async def test_api_keys(tmp_path, monkeypatch) -> None:
 async def test_admission_control(tmp_path, monkeypatch) -> None:
     from openlive.server import ServerConfig
 
-    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path))
     config = ServerConfig(port=0, no_tls=True, model="echo", max_sessions=1)
     async with running_app(config) as server, connect(server.ws + PATH) as one:
         await one.send(setup())

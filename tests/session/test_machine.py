@@ -13,7 +13,8 @@ from openlive.session import (
     GenerationDone,
     GenerationFailed,
     LiveSession,
-    Note,
+    MarkActivity,
+    PushAudio,
     Send,
     StartGeneration,
     TextDelta,
@@ -142,7 +143,9 @@ def test_realtime_text_waits_under_no_interruption() -> None:
 
 def test_manual_activity_brackets_text() -> None:
     s, _ = make({"realtimeInputConfig": {"automaticActivityDetection": {"disabled": True}}})
-    assert s.receive_client(msg({"realtimeInput": {"activityStart": {}}}), 1) == []
+    assert s.receive_client(msg({"realtimeInput": {"activityStart": {}}}), 1) == [
+        MarkActivity("open")
+    ]
     assert s.receive_client(msg({"realtimeInput": {"text": "what is"}}), 2) == []
     s.receive_client(msg({"realtimeInput": {"text": "two plus two"}}), 3)
     actions = s.receive_client(msg({"realtimeInput": {"activityEnd": {}}}), 4)
@@ -166,15 +169,16 @@ def test_unsupported_audio_mime_closes_1007() -> None:
     assert "audio/ogg" in actions[-1].reason
 
 
-def test_audio_accepted_counted_and_noted_once() -> None:
+def test_audio_goes_to_the_engine_with_its_rate() -> None:
     s, _ = make()
     a1 = s.receive_client(
-        msg({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=16000", "data": "AQIBAg=="}}}),
+        msg({"realtimeInput": {"audio": {"mimeType": "audio/pcm;rate=24000", "data": "AQIBAg=="}}}),
         1,
     )
     a2 = s.receive_client(msg({"realtimeInput": {"mediaChunks": [{"data": "AQI="}]}}), 2)
     assert s.state.audio_bytes_in == 6
-    assert len([a for a in a1 + a2 if isinstance(a, Note)]) == 1
+    assert a1 == [PushAudio(b"\x01\x02\x01\x02", 24000)]
+    assert a2 == [PushAudio(b"\x01\x02", 16000)]
 
 
 def test_engine_failure_closes_1011() -> None:

@@ -38,6 +38,10 @@ class Scheduler:
             max_workers=compute_slots, thread_name_prefix="openlive-compute"
         )
         self._aux = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openlive-aux")
+        # Light, latency-sensitive work (voice activity detection: ~0.1 ms a frame) gets a
+        # thread of its own so it never waits behind a reply being generated.
+        self._light = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openlive-light")
+        self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openlive-side")
         self._slots: asyncio.Semaphore | None = None
         self._compute_slots = compute_slots
         self._sessions: set[str] = set()
@@ -73,6 +77,15 @@ class Scheduler:
             return await loop.run_in_executor(self._aux, fn)
         async with self._slot():
             return await loop.run_in_executor(self._compute, fn)
+
+    async def run_light(self, fn: Callable[[], T]) -> T:
+        """Run a small job (well under a millisecond) on the light thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._light, fn)
+
+    async def run_side(self, fn: Callable[[], T]) -> T:
+        """Run a job beside the compute slot (speech synthesis, which must keep pace with
+        playback while a reply is still being generated)."""
+        return await asyncio.get_running_loop().run_in_executor(self._side, fn)
 
     async def stream(self, produce: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
         """Run a producing generator on a worker thread, holding a compute slot, and yield
@@ -110,7 +123,8 @@ class Scheduler:
 
     def shutdown(self) -> None:
         self._compute.shutdown(wait=False, cancel_futures=True)
-        self._aux.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._aux, self._light, self._side):
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Failure:

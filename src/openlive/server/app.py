@@ -20,6 +20,7 @@ from websockets.http11 import Request, Response
 
 from .. import __version__
 from ..engine import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
+from ..engine.voice import VoiceSettings, VoiceStack
 from ..protocol import KeyChecker, match_route, normalize_path
 from .config import ServerConfig
 from .connection import LiveConnection
@@ -61,6 +62,21 @@ class App:
             build_backends(config, self.scheduler), config.model, config.models
         )
         self.keys = KeyChecker(config.api_keys)
+        self.voice = VoiceStack(
+            self.scheduler,
+            VoiceSettings(
+                asr=config.asr,
+                asr_url=config.asr_url,
+                asr_model=config.asr_model,
+                tts=config.tts,
+                tts_url=config.tts_url,
+                tts_model=config.tts_model,
+                tts_voice=config.tts_voice,
+                api_key=config.remote_api_key,
+                lead_ms=config.audio_lead_ms,
+                chunk_ms=config.audio_chunk_ms,
+            ),
+        )
         self.started = time.time()
         self.servers: list[Server] = []
         self.tls_cert: Path | None = None
@@ -68,6 +84,9 @@ class App:
     async def start(self) -> None:
         for backend in self.registry.backends.values():
             await backend.start()
+        if self.config.model != "echo":
+            # real engines preload voice too; an echo server (tests) loads it on first use
+            await self.voice.start()
 
     async def close(self) -> None:
         for server in self.servers:
@@ -121,6 +140,7 @@ class App:
             "sessions": self.scheduler.sessions,
             "max_sessions": self.scheduler.max_sessions,
             "models": self.registry.listing(),
+            "voice": self.voice.describe(),
         }
 
     # ---- WebSocket ----

@@ -38,6 +38,15 @@ SETTINGS: dict[str, str] = {
     "remote_model": "model name sent to the remote engine",
     "remote_api_key": "bearer token for the remote engine",
     "echo_delay": "seconds between the echo engine's chunks",
+    "asr": "speech recognition: embedded (Whisper base) or remote",
+    "asr_url": "OpenAI-compatible base URL for remote speech recognition",
+    "asr_model": "model name sent to remote speech recognition",
+    "tts": "speech synthesis: embedded (Piper + espeak-ng) or remote",
+    "tts_url": "OpenAI-compatible base URL for remote speech synthesis",
+    "tts_model": "model name sent to remote speech synthesis",
+    "tts_voice": "voice name sent to remote speech synthesis",
+    "audio_lead_ms": "how far ahead of real-time playback reply audio is sent",
+    "audio_chunk_ms": "duration of each reply audio chunk",
     "binary_frames": "send server messages as binary frames instead of text",
     "setup_timeout": "seconds a client has to send setup after connecting",
     "models": "model map: name -> engine (TOML table; env: name=engine,name=engine)",
@@ -66,6 +75,15 @@ class ServerConfig:
     remote_model: str = "default"
     remote_api_key: str | None = None
     echo_delay: float = 0.02
+    asr: str = "embedded"
+    asr_url: str | None = None
+    asr_model: str = "whisper-1"
+    tts: str = "embedded"
+    tts_url: str | None = None
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    audio_lead_ms: int = 250
+    audio_chunk_ms: int = 100
     binary_frames: bool = False
     setup_timeout: float = 30.0
     models: dict[str, str] = field(default_factory=dict)
@@ -78,6 +96,13 @@ class ServerConfig:
             raise ConfigError(
                 "model = remote needs remote_url (OPENLIVE_REMOTE_URL / --remote-url)"
             )
+        for stage in ("asr", "tts"):
+            if getattr(self, stage) not in ("embedded", "remote"):
+                raise ConfigError(f"{stage} must be embedded or remote")
+            if getattr(self, stage) == "remote" and not getattr(self, f"{stage}_url"):
+                raise ConfigError(f"{stage} = remote needs {stage}_url")
+        if not 20 <= self.audio_chunk_ms <= 500:
+            raise ConfigError("audio_chunk_ms must be between 20 and 500")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key must be given together")
         if self.max_frame_bytes < 1024:

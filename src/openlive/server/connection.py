@@ -25,17 +25,25 @@ from ..session import (
     Action,
     CancelGeneration,
     Close,
+    EngineEvent,
+    FinishSpeech,
     GenerationFailed,
     GenerationRequest,
     LiveSession,
+    MarkActivity,
     Note,
     PushAudio,
     Send,
+    Speak,
     StartGeneration,
+    StopSpeech,
 )
 
 if TYPE_CHECKING:
     from ..engine import LLMBackend
+    from ..engine.tts import TtsBackend
+    from ..engine.voice_input import VoiceInput
+    from ..engine.voice_output import VoiceOutput
     from .app import App
 
 __all__ = ["LiveConnection"]
@@ -65,6 +73,9 @@ class LiveConnection:
         self._generation_turn = 0
         self._closing = False
         self._admitted = False
+        self.voice_in: VoiceInput | None = None
+        self.voice_out: VoiceOutput | None = None
+        self._tts: TtsBackend | None = None
 
     # ---- lifecycle ----
 
@@ -81,8 +92,11 @@ class LiveConnection:
             self._close(1011, f"internal error (session {self.session_id}); see server log")
         finally:
             await self._stop_generation()
+            for voice in (self.voice_in, self.voice_out):
+                if voice is not None:
+                    await voice.close()
             if self.session is not None and not self._closing:
-                self.session.client_closed()
+                self.session.client_closed(time.monotonic())
             if not self._closing:
                 self._outbox.put_nowait(_CloseRequest(1000, ""))
             try:
@@ -129,6 +143,13 @@ class LiveConnection:
         self.backend = resolved.backend
         now = time.monotonic()
         self.session = LiveSession.create(self.session_id, resolved.name, setup, now)
+        if self.session.speaks:
+            try:
+                await self.app.voice.ready()
+            except EngineError as exc:
+                raise ServerFault(str(exc)) from exc
+            choice, self._tts = self.app.voice.voice_for(setup)
+            log.info("session %s: voice %s", self.session_id, choice.label)
         log.info(
             "session %s: model %s on %s engine (%s %s)",
             self.session_id,
@@ -175,10 +196,46 @@ class LiveConnection:
             elif isinstance(action, PushAudio):
                 if self.backend is not None:
                     self.backend.accept_audio(self.session_id, action.data, action.rate)
+                self._voice_input().push(action.data, action.rate)
+            elif isinstance(action, MarkActivity):
+                voice_in = self._voice_input()
+                if action.kind == "open":
+                    voice_in.open_activity()
+                else:
+                    voice_in.close_activity()
+            elif isinstance(action, Speak):
+                self._voice_output().speak(action.turn_id, action.text)
+            elif isinstance(action, FinishSpeech):
+                self._voice_output().finish(action.turn_id)
+            elif isinstance(action, StopSpeech):
+                if self.voice_out is not None:
+                    self.voice_out.stop(action.turn_id)
             elif isinstance(action, Close):
                 self._close(action.code, action.reason)
             elif isinstance(action, Note):
                 log.info("session %s: %s", self.session_id, action.message)
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        if self.session is not None and not self._closing:
+            self._apply(self.session.receive_engine(event, time.monotonic()))
+
+    def _voice_input(self) -> VoiceInput:
+        if self.voice_in is None:
+            assert self.session is not None
+            session = self.session
+
+            def fail(reason: str) -> None:
+                if not self._closing:
+                    self._apply(session.fail(ServerFault(reason)))
+
+            self.voice_in = self.app.voice.input_for(session.state.setup, self._engine_event, fail)
+        return self.voice_in
+
+    def _voice_output(self) -> VoiceOutput:
+        if self.voice_out is None:
+            assert self._tts is not None
+            self.voice_out = self.app.voice.output_for(self._tts, self._engine_event)
+        return self.voice_out
 
     def _close(self, code: int, reason: str) -> None:
         if self._closing:

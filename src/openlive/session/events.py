@@ -17,15 +17,25 @@ __all__ = [
     "ChatMessage",
     "Close",
     "EngineEvent",
+    "FinishSpeech",
     "GenerationDone",
     "GenerationFailed",
     "GenerationRequest",
+    "MarkActivity",
     "Note",
     "PushAudio",
     "SamplingParams",
     "Send",
+    "Speak",
+    "SpeechAudio",
+    "SpeechFinished",
+    "SpeechSegment",
     "StartGeneration",
+    "StopSpeech",
     "TextDelta",
+    "UserSpeechEnded",
+    "UserSpeechStarted",
+    "UserTranscript",
 ]
 
 
@@ -82,7 +92,63 @@ class GenerationFailed:
     message: str
 
 
-EngineEvent = TextDelta | GenerationDone | GenerationFailed
+@dataclass(frozen=True, slots=True)
+class UserSpeechStarted:
+    """Voice activity began (automatic detection) or audio started within a manual activity."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UserSpeechEnded:
+    at: float
+    silence_s: float = 0.0
+    """How long the silence that ended it lasted (endpointing delay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserTranscript:
+    text: str
+    final: bool
+    asr_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechSegment:
+    """A synthesized piece of the reply is about to be released to the client."""
+
+    turn_id: int
+    text: str
+    seconds: float
+    start: float
+    """When the client starts playing it (monotonic, the caller's clock)."""
+    synth_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechAudio:
+    turn_id: int
+    data: bytes
+    """PCM16 little-endian mono at 24 kHz."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechFinished:
+    turn_id: int
+    remaining_s: float = 0.0
+
+
+EngineEvent = (
+    TextDelta
+    | GenerationDone
+    | GenerationFailed
+    | UserSpeechStarted
+    | UserSpeechEnded
+    | UserTranscript
+    | SpeechSegment
+    | SpeechAudio
+    | SpeechFinished
+)
 
 
 # ---- actions (outputs) ----
@@ -118,10 +184,48 @@ class PushAudio:
 
 
 @dataclass(frozen=True, slots=True)
+class Speak:
+    """Synthesize this text as the next piece of the reply."""
+
+    turn_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinishSpeech:
+    """No more text will come for this reply."""
+
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StopSpeech:
+    turn_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkActivity:
+    """Manual activity start/end, or ``audioStreamEnd`` (``close``)."""
+
+    kind: Literal["open", "close"]
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """Something worth one log line (accepted-but-ignored fields, dropped parts, ...)."""
 
     message: str
 
 
-Action = Send | StartGeneration | CancelGeneration | PushAudio | Close | Note
+Action = (
+    Send
+    | StartGeneration
+    | CancelGeneration
+    | PushAudio
+    | Speak
+    | FinishSpeech
+    | StopSpeech
+    | MarkActivity
+    | Close
+    | Note
+)

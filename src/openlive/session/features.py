@@ -41,7 +41,9 @@ FIELD_TREATMENT: dict[str, Treatment] = {
     "generationConfig.frequencyPenalty": H,
     "generationConfig.stopSequences": H,
     "generationConfig.candidateCount": H,  # 1 honoured; more refused below
-    "generationConfig.speechConfig": L,
+    "generationConfig.speechConfig.voiceConfig": H,
+    "generationConfig.speechConfig.languageCode": H,
+    "generationConfig.speechConfig.multiSpeakerVoiceConfig": R,
     "generationConfig.mediaResolution": L,
     "generationConfig.thinkingConfig": L,
     "generationConfig.enableAffectiveDialog": L,
@@ -57,16 +59,16 @@ FIELD_TREATMENT: dict[str, Treatment] = {
     "toolConfig": L,
     "realtimeInputConfig.activityHandling": H,
     "realtimeInputConfig.automaticActivityDetection.disabled": H,
-    "realtimeInputConfig.automaticActivityDetection.startOfSpeechSensitivity": L,
-    "realtimeInputConfig.automaticActivityDetection.endOfSpeechSensitivity": L,
-    "realtimeInputConfig.automaticActivityDetection.prefixPaddingMs": L,
-    "realtimeInputConfig.automaticActivityDetection.silenceDurationMs": L,
-    "realtimeInputConfig.turnCoverage": L,
+    "realtimeInputConfig.automaticActivityDetection.startOfSpeechSensitivity": H,
+    "realtimeInputConfig.automaticActivityDetection.endOfSpeechSensitivity": H,
+    "realtimeInputConfig.automaticActivityDetection.prefixPaddingMs": H,
+    "realtimeInputConfig.automaticActivityDetection.silenceDurationMs": H,
+    "realtimeInputConfig.turnCoverage": H,
     "realtimeInputConfig.interimTranscriptTimestampEnabled": L,
     "sessionResumption": R,
     "contextWindowCompression": R,
-    "inputAudioTranscription": R,
-    "outputAudioTranscription": R,
+    "inputAudioTranscription": H,
+    "outputAudioTranscription": H,
     "proactivity": L,
     "explicitVadSignal": R,
     "historyConfig": H,
@@ -97,11 +99,10 @@ def review_setup(setup: Setup) -> list[str]:
     notes: list[str] = []
     gc = setup.generation_config
     modalities = (gc.response_modalities if gc else None) or ["AUDIO"]
-    if modalities != ["TEXT"]:
-        unset = "(the default when unset) " if not (gc and gc.response_modalities) else ""
+    unknown = [m for m in modalities if m not in ("TEXT", "AUDIO")]
+    if unknown:
         raise InvalidArgument(
-            f"responseModalities {'+'.join(modalities)} {unset}is not available yet: "
-            'set generationConfig.responseModalities to ["TEXT"]'
+            f"responseModalities {'+'.join(unknown)} is not supported; use TEXT and/or AUDIO"
         )
     if gc and gc.candidate_count not in (None, 1):
         raise InvalidArgument("generationConfig.candidateCount must be 1 in a Live session")

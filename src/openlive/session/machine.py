@@ -36,6 +36,7 @@ from ..types import (
     Setup,
     SetupComplete,
     ToolResponse,
+    Transcription,
     UsageMetadata,
 )
 from .events import (
@@ -44,26 +45,53 @@ from .events import (
     ChatMessage,
     Close,
     EngineEvent,
+    FinishSpeech,
     GenerationDone,
     GenerationFailed,
     GenerationRequest,
+    MarkActivity,
     Note,
     PushAudio,
     SamplingParams,
     Send,
+    Speak,
+    SpeechAudio,
+    SpeechFinished,
+    SpeechSegment,
     StartGeneration,
+    StopSpeech,
     TextDelta,
+    UserSpeechEnded,
+    UserSpeechStarted,
+    UserTranscript,
 )
 from .features import review_setup
+from .speech_text import clean_for_speech, split_speakable
 
-__all__ = ["ActiveTurn", "LiveSession", "SessionState", "parse_pcm_rate"]
+__all__ = ["ActiveTurn", "LiveSession", "SessionState", "SpokenPart", "parse_pcm_rate"]
+
+OUTPUT_MIME = "audio/pcm;rate=24000"
+
+
+class SpokenPart(BaseModel):
+    text: str
+    seconds: float
+    start: float
 
 
 class ActiveTurn(BaseModel):
     turn_id: int
     started_at: float
     sent_text: str = ""
+    """Everything the model wrote so far (text sessions: everything sent)."""
     first_text_at: float | None = None
+    unspoken: str = ""
+    """Text written but not yet cut into a piece to speak."""
+    spoken: list[SpokenPart] = []
+    speech_requested: bool = False
+    llm_done: bool = False
+    prompt_tokens: int = 0
+    output_tokens: int = 0
 
 
 class SessionState(BaseModel):
@@ -79,6 +107,8 @@ class SessionState(BaseModel):
     """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
     activity_open: bool = False
     activity_text: list[str] = []
+    activity_audio: bool = False
+    awaiting_transcript: bool = False
     notes_given: list[str] = []
     audio_bytes_in: int = 0
     video_frames_in: int = 0
@@ -148,6 +178,19 @@ class LiveSession:
     def generating(self) -> bool:
         return self.state.turn is not None
 
+    @property
+    def modalities(self) -> list[str]:
+        gc = self.state.setup.generation_config
+        return (gc.response_modalities if gc else None) or ["AUDIO"]
+
+    @property
+    def speaks(self) -> bool:
+        return "AUDIO" in self.modalities
+
+    @property
+    def writes(self) -> bool:
+        return "TEXT" in self.modalities
+
     # ---- inputs ----
 
     def receive_client(self, message: ClientMessage, now: float) -> list[Action]:
@@ -171,20 +214,66 @@ class LiveSession:
 
     def receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
         """An event from the engine; events of a turn that already ended are ignored."""
+        if isinstance(event, UserSpeechStarted):
+            return self._speech_started(event.at)
+        if isinstance(event, UserSpeechEnded):
+            return []
+        if isinstance(event, UserTranscript):
+            return self._transcript(event, now)
         turn = self.state.turn
         if turn is None or event.turn_id != turn.turn_id:
             return []
         if isinstance(event, TextDelta):
-            if not event.text:
-                return []
-            turn.sent_text += event.text
-            if turn.first_text_at is None:
-                turn.first_text_at = now
-            return [Send(_model_text(event.text))]
+            return self._text_delta(turn, event.text, now)
         if isinstance(event, GenerationDone):
-            return self._finish(event, now)
+            return self._generation_done(turn, event, now)
+        if isinstance(event, SpeechSegment):
+            turn.spoken.append(
+                SpokenPart(text=event.text, seconds=event.seconds, start=event.start)
+            )
+            if self.state.setup.output_audio_transcription is not None:
+                sc = ServerContent(output_transcription=Transcription(text=event.text))
+                return [Send(ServerMessage(server_content=sc))]
+            return []
+        if isinstance(event, SpeechAudio):
+            part = Part(inline_data=Blob(mime_type=OUTPUT_MIME, data=event.data))
+            turn_content = Content(role="model", parts=[part])
+            return [Send(ServerMessage(server_content=ServerContent(model_turn=turn_content)))]
+        if isinstance(event, SpeechFinished):
+            return self._complete(turn, now)
         assert isinstance(event, GenerationFailed)
         return self.fail(ServerFault(f"model failed: {event.message}"))
+
+    def _text_delta(self, turn: ActiveTurn, text: str, now: float) -> list[Action]:
+        if not text:
+            return []
+        turn.sent_text += text
+        if turn.first_text_at is None:
+            turn.first_text_at = now
+        actions: list[Action] = []
+        if self.writes:
+            actions.append(Send(_model_text(text)))
+        if self.speaks:
+            turn.unspoken += text
+            pieces, turn.unspoken = split_speakable(turn.unspoken, not turn.speech_requested)
+            for piece in pieces:
+                turn.speech_requested = True
+                actions.append(Speak(turn.turn_id, piece))
+        return actions
+
+    def _generation_done(self, turn: ActiveTurn, done: GenerationDone, now: float) -> list[Action]:
+        turn.llm_done = True
+        turn.prompt_tokens = done.prompt_tokens
+        turn.output_tokens = done.output_tokens
+        if not self.speaks:
+            return self._complete(turn, now)
+        actions: list[Action] = []
+        rest = clean_for_speech(turn.unspoken)
+        turn.unspoken = ""
+        if rest:
+            actions.append(Speak(turn.turn_id, rest))
+        actions.append(FinishSpeech(turn.turn_id))
+        return actions
 
     def tick(self, now: float) -> list[Action]:
         """Time passing. Nothing in text sessions is timed yet; kept so adapters tick uniformly."""
@@ -196,16 +285,17 @@ class LiveSession:
         actions: list[Action] = []
         if self.state.turn is not None:
             actions.append(CancelGeneration(self.state.turn.turn_id))
+            actions.append(StopSpeech(self.state.turn.turn_id))
             self.state.turn = None
         self.state.closed = True
         actions.append(Close(exc.code, exc.reason))
         return actions
 
-    def client_closed(self) -> list[Action]:
-        """The client went away: stop any reply (its partial text stays in the history)."""
+    def client_closed(self, now: float = 0.0) -> list[Action]:
+        """The client went away: stop any reply (what was delivered stays in the history)."""
         actions: list[Action] = []
         if self.state.turn is not None:
-            actions.extend(self._interrupt(send=False))
+            actions.extend(self._interrupt(send=False, now=now))
         self.state.closed = True
         return actions
 
@@ -214,7 +304,7 @@ class LiveSession:
     def _client_content(self, cc: ClientContent, now: float) -> list[Action]:
         actions: list[Action] = []
         if self.state.turn is not None and (cc.turns or cc.turn_complete):
-            actions.extend(self._interrupt(send=True))
+            actions.extend(self._interrupt(send=True, now=now))
         for turn in cc.turns or []:
             actions.extend(self._append(turn))
         if cc.turn_complete:
@@ -240,8 +330,10 @@ class LiveSession:
                     "disabled=true"
                 )
             self.state.activity_open = True
+            self.state.activity_audio = False
+            actions.append(MarkActivity("open"))
             if self.state.turn is not None and self._barge_in():
-                actions.extend(self._interrupt(send=True))
+                actions.extend(self._interrupt(send=True, now=now))
         if ri.text is not None and ri.text != "":
             if auto:
                 actions.extend(self._utterance(ri.text, now))
@@ -253,12 +345,20 @@ class LiveSession:
                     "activityEnd needs realtimeInputConfig.automaticActivityDetection.disabled=true"
                 )
             self.state.activity_open = False
-            text = " ".join(self.state.activity_text)
-            self.state.activity_text = []
-            if text:
-                actions.extend(self._utterance(text, now))
+            if self.state.activity_audio:
+                # the transcript of the activity's audio completes the turn
+                self.state.awaiting_transcript = True
+                actions.append(MarkActivity("close"))
+            else:
+                text = " ".join(self.state.activity_text)
+                self.state.activity_text = []
+                if text:
+                    actions.extend(self._utterance(text, now))
         if ri.audio_stream_end:
-            actions.extend(self._note("audioStreamEnd: no buffered audio to flush"))
+            if auto:
+                actions.append(MarkActivity("close"))
+            else:
+                actions.extend(self._note("audioStreamEnd is ignored with manual activity"))
         return actions
 
     def _media(self, kind: str, blob: Blob) -> list[Action]:
@@ -266,11 +366,11 @@ class LiveSession:
         if kind == "audio" or (kind == "media" and (not mime or mime.startswith("audio/"))):
             rate = parse_pcm_rate(blob.mime_type)
             self.state.audio_bytes_in += len(blob.data)
-            notes = self._note(
-                f"audio input is accepted but not understood by {self.state.model} yet "
-                "(speech recognition is not enabled on this server)"
-            )
-            return [PushAudio(blob.data, rate), *notes]
+            if not self._auto_activity():
+                if not self.state.activity_open:
+                    return self._note("audio outside activityStart/activityEnd is ignored")
+                self.state.activity_audio = True
+            return [PushAudio(blob.data, rate)]
         if mime.startswith(("image/", "video/")) or kind == "video":
             self.state.video_frames_in += 1
             return self._note(f"video frames are accepted but not seen by {self.state.model}")
@@ -309,9 +409,36 @@ class LiveSession:
                 self.state.history.append(Content(role="user", parts=[Part(text=text)]))
                 self.state.pending_reply = True
                 return actions
-            actions.extend(self._interrupt(send=True))
+            actions.extend(self._interrupt(send=True, now=now))
         self.state.history.append(Content(role="user", parts=[Part(text=text)]))
         actions.extend(self._begin_reply(now))
+        return actions
+
+    def _speech_started(self, at: float) -> list[Action]:
+        if self.state.turn is not None and self._auto_activity() and self._barge_in():
+            return self._interrupt(send=True, now=at)
+        return []
+
+    def _transcript(self, event: UserTranscript, now: float) -> list[Action]:
+        actions: list[Action] = []
+        wants = self.state.setup.input_audio_transcription is not None
+        if not event.final:
+            if wants and event.text:
+                sc = ServerContent.model_validate(
+                    {"interimInputTranscription": {"text": event.text}}
+                )
+                actions.append(Send(ServerMessage(server_content=sc)))
+            return actions
+        text = event.text.strip()
+        if wants and text:
+            sc = ServerContent(input_transcription=Transcription(text=text, finished=True))
+            actions.append(Send(ServerMessage(server_content=sc)))
+        if self.state.awaiting_transcript:
+            self.state.awaiting_transcript = False
+            text = " ".join([*self.state.activity_text, text]).strip()
+            self.state.activity_text = []
+        if text:
+            actions.extend(self._utterance(text, now))
         return actions
 
     def _append(self, turn: Content) -> list[Action]:
@@ -339,34 +466,36 @@ class LiveSession:
         self.state.pending_reply = False
         return [StartGeneration(self._request(turn_id))]
 
-    def _interrupt(self, *, send: bool) -> list[Action]:
+    def _interrupt(self, *, send: bool, now: float | None) -> list[Action]:
+        """Stop the reply. The history keeps what the user got: the text sent, or for speech
+        what they had time to hear by ``now`` at real-time pace (``None``: what was released)."""
         turn = self.state.turn
         assert turn is not None
         self.state.turn = None
-        if turn.sent_text:
-            self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
+        kept = _heard(turn, now) if self.speaks else turn.sent_text
+        if kept.strip():
+            self.state.history.append(Content(role="model", parts=[Part(text=kept)]))
         actions: list[Action] = [CancelGeneration(turn.turn_id)]
+        if self.speaks:
+            actions.append(StopSpeech(turn.turn_id))
         if send:
             actions.append(Send(ServerMessage(server_content=ServerContent(interrupted=True))))
             actions.append(Send(ServerMessage(server_content=ServerContent(turn_complete=True))))
         return actions
 
-    def _finish(self, done: GenerationDone, now: float) -> list[Action]:
-        turn = self.state.turn
-        assert turn is not None
+    def _complete(self, turn: ActiveTurn, now: float) -> list[Action]:
         self.state.turn = None
         self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
-        self.state.prompt_tokens_total += done.prompt_tokens
-        self.state.output_tokens_total += done.output_tokens
+        self.state.prompt_tokens_total += turn.prompt_tokens
+        self.state.output_tokens_total += turn.output_tokens
+        prompt, output = turn.prompt_tokens, turn.output_tokens
         usage = UsageMetadata(
-            prompt_token_count=done.prompt_tokens,
-            response_token_count=done.output_tokens,
-            total_token_count=done.prompt_tokens + done.output_tokens,
-            prompt_tokens_details=[
-                ModalityTokenCount(modality="TEXT", token_count=done.prompt_tokens)
-            ],
+            prompt_token_count=prompt,
+            response_token_count=output,
+            total_token_count=prompt + output,
+            prompt_tokens_details=[ModalityTokenCount(modality="TEXT", token_count=prompt)],
             response_tokens_details=[
-                ModalityTokenCount(modality="TEXT", token_count=done.output_tokens)
+                ModalityTokenCount(modality="AUDIO" if self.speaks else "TEXT", token_count=output)
             ],
         )
         actions: list[Action] = [
@@ -413,6 +542,22 @@ class LiveSession:
             return []
         self.state.notes_given.append(message)
         return [Note(message)]
+
+
+def _heard(turn: ActiveTurn, now: float | None) -> str:
+    """The part of a spoken reply played by ``now`` (words of a piece cut in proportion)."""
+    heard: list[str] = []
+    for part in turn.spoken:
+        if now is None or part.start + part.seconds <= now:
+            heard.append(part.text)
+        elif part.start < now and part.seconds > 0:
+            words = part.text.split()
+            share = (now - part.start) / part.seconds
+            heard.append(" ".join(words[: int(len(words) * share)]))
+            break
+        else:
+            break
+    return " ".join(h for h in heard if h)
 
 
 def _model_text(text: str) -> ServerMessage:

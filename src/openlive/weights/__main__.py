@@ -5,16 +5,17 @@ from __future__ import annotations
 import sys
 
 from ..errors import WeightsError
-from .assemble import EMBEDDED_LLM, ensure_weights
+from .assemble import EMBEDDED_LLM, WHISPER_BASE, ensure_weights
 
 
 def main() -> int:
-    try:
-        path = ensure_weights(EMBEDDED_LLM)
-    except WeightsError as exc:
-        print(f"openlive: {exc}", file=sys.stderr)
-        return 1
-    print(f"openlive: {EMBEDDED_LLM.name} ready at {path}", file=sys.stderr)
+    for spec in (EMBEDDED_LLM, WHISPER_BASE):
+        try:
+            path = ensure_weights(spec)
+        except WeightsError as exc:
+            print(f"openlive: {exc}", file=sys.stderr)
+            return 1
+        print(f"openlive: {spec.name} ready at {path}", file=sys.stderr)
     return 0
 
 

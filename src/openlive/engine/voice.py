@@ -1,0 +1,173 @@
+"""The server's shared voice models: VAD, speech recognition, speech synthesis.
+
+Built once per server; sessions get their own :class:`VoiceInput` / :class:`VoiceOutput` on
+top. Embedded models load in the background at start-up (like the LLM); the first voice
+session waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import EngineError
+from ..session.activity import EndpointerSettings
+from ..session.events import EngineEvent
+from ..types import Setup
+from .asr import AsrBackend, RemoteAsr, WhisperAsr
+from .scheduler import Scheduler
+from .tts import EspeakTts, PiperTts, RemoteTts, TtsBackend, espeak_languages
+from .vad import VadModel
+from .voice_input import VoiceInput
+from .voice_output import VoiceOutput
+from .voices import VoiceChoice, choose_voice
+
+__all__ = ["VoiceSettings", "VoiceStack"]
+
+log = logging.getLogger("openlive.voice")
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSettings:
+    asr: str = "embedded"
+    asr_url: str | None = None
+    asr_model: str = "whisper-1"
+    tts: str = "embedded"
+    tts_url: str | None = None
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+    api_key: str | None = None
+    lead_ms: int = 250
+    chunk_ms: int = 100
+
+
+class VoiceStack:
+    def __init__(self, scheduler: Scheduler, settings: VoiceSettings) -> None:
+        self.scheduler = scheduler
+        self.settings = settings
+        self.vad: VadModel | None = None
+        self.asr: AsrBackend
+        if settings.asr == "remote":
+            if not settings.asr_url:
+                raise EngineError("asr = remote needs asr_url")
+            self.asr = RemoteAsr(settings.asr_url, settings.asr_model, settings.api_key)
+        else:
+            self.asr = WhisperAsr(threads=scheduler.threads)
+        self.piper: TtsBackend
+        if settings.tts == "remote":
+            if not settings.tts_url:
+                raise EngineError("tts = remote needs tts_url")
+            self.piper = RemoteTts(
+                settings.tts_url, settings.tts_model, settings.tts_voice, settings.api_key
+            )
+        else:
+            self.piper = PiperTts(threads=scheduler.threads)
+        self.languages: set[str] = set()
+        self._espeak: dict[str, EspeakTts] = {}
+        self._loading: asyncio.Task[None] | None = None
+        self.error: str | None = None
+
+    async def start(self) -> None:
+        if self._loading is None:
+            self._loading = asyncio.create_task(self.scheduler.run(self._load, compute=False))
+
+    def _load(self) -> None:
+        try:
+            self.vad = VadModel(threads=1)
+            self.languages = espeak_languages()
+            if isinstance(self.piper, PiperTts):
+                self.piper.load()
+            if isinstance(self.asr, WhisperAsr):
+                self.asr.load()
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("voice models failed to load: %s", self.error)
+            raise
+
+    async def ready(self) -> None:
+        await self.start()
+        assert self._loading is not None
+        try:
+            await asyncio.shield(self._loading)
+        except Exception as exc:
+            raise EngineError(f"voice models are not available: {self.error or exc}") from exc
+
+    @property
+    def loaded(self) -> bool:
+        return self._loading is not None and self._loading.done() and self.error is None
+
+    def voice_for(self, setup: Setup) -> tuple[VoiceChoice, TtsBackend]:
+        """The synthesizer for a session (1007 for an unknown voice or language)."""
+        gc = setup.generation_config
+        sc = gc.speech_config if gc else None
+        name = None
+        if sc and sc.voice_config and sc.voice_config.prebuilt_voice_config:
+            name = sc.voice_config.prebuilt_voice_config.voice_name
+        language = sc.language_code if sc else None
+        if self.settings.tts == "remote":
+            return VoiceChoice(
+                "remote", language or "en", f"remote {name or 'default'}"
+            ), self.piper
+        choice = choose_voice(name, language, self.languages or {"es", "fr", "de"})
+        if choice.engine == "piper":
+            return choice, self.piper
+        tts = self._espeak.get(choice.language)
+        if tts is None:
+            tts = self._espeak[choice.language] = EspeakTts(choice.language)
+        return choice, tts
+
+    async def vad_model(self) -> VadModel:
+        await self.ready()
+        assert self.vad is not None
+        return self.vad
+
+    def input_for(
+        self,
+        setup: Setup,
+        emit: Callable[[EngineEvent], None],
+        fail: Callable[[str], None] | None = None,
+    ) -> VoiceInput:
+        ric = setup.realtime_input_config
+        aad = ric.automatic_activity_detection if ric else None
+        settings = EndpointerSettings.from_config(
+            aad.start_of_speech_sensitivity if aad else None,
+            aad.end_of_speech_sensitivity if aad else None,
+            aad.silence_duration_ms if aad else None,
+            aad.prefix_padding_ms if aad else None,
+        )
+        iat = setup.input_audio_transcription
+        language = iat.language_codes[0] if iat and iat.language_codes else None
+        voice_input = VoiceInput(
+            vad=self.vad_model,
+            fail=fail,
+            asr=self.asr,
+            scheduler=self.scheduler,
+            emit=emit,
+            settings=settings,
+            automatic=not (aad and aad.disabled),
+            language=language,
+            partials=iat is not None,
+            all_input=bool(ric and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"),
+        )
+        voice_input.start()
+        return voice_input
+
+    def output_for(self, tts: TtsBackend, emit: Callable[[EngineEvent], None]) -> VoiceOutput:
+        return VoiceOutput(
+            tts=tts,
+            scheduler=self.scheduler,
+            emit=emit,
+            chunk_ms=self.settings.chunk_ms,
+            lead_ms=self.settings.lead_ms,
+        )
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "asr": self.asr.name,
+            "tts": self.piper.name,
+            "ready": self.loaded,
+            "error": self.error,
+            "languages": len(self.languages),
+        }

@@ -1,0 +1,211 @@
+"""The input side of voice, per session: resample → VAD → endpointing → speech recognition.
+
+Everything heavy runs off the event loop: VAD on the light executor (it costs ~0.1 ms a
+frame), recognition on the scheduler's compute slot. Memory is constant: the utterance buffer
+holds at most ``MAX_UTTERANCE_S`` seconds (a longer utterance is cut and recognized), and the
+pre-speech buffer only ``prefixPaddingMs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from ..audio.pcm import SPEECH_RATE, Floats, StreamResampler, pcm16_to_float
+from ..errors import EngineError
+from ..session.activity import ActivityChange, Endpointer, EndpointerSettings
+from ..session.events import EngineEvent, UserSpeechEnded, UserSpeechStarted, UserTranscript
+from .asr import AsrBackend
+from .scheduler import Scheduler
+from .vad import SileroVad, VadModel
+
+__all__ = ["VoiceInput"]
+
+log = logging.getLogger("openlive.voice")
+MAX_UTTERANCE_S = 28.0
+PARTIAL_EVERY_S = 1.0
+
+
+class VoiceInput:
+    def __init__(
+        self,
+        *,
+        vad: Callable[[], Awaitable[VadModel]],
+        asr: AsrBackend,
+        scheduler: Scheduler,
+        emit: Callable[[EngineEvent], None],
+        settings: EndpointerSettings,
+        automatic: bool = True,
+        language: str | None = None,
+        partials: bool = False,
+        all_input: bool = False,
+        fail: Callable[[str], None] | None = None,
+    ) -> None:
+        self._vad_model = vad
+        self.vad: SileroVad | None = None
+        self.fail = fail
+        self.asr = asr
+        self.scheduler = scheduler
+        self.emit = emit
+        self.endpointer = Endpointer(settings)
+        self.automatic = automatic
+        self.language = language
+        self.partials = partials
+        self.all_input = all_input
+        """turnCoverage TURN_INCLUDES_ALL_INPUT: the turn also gets the audio before speech."""
+        self._resamplers: dict[int, StreamResampler] = {}
+        self._queue: asyncio.Queue[tuple[str, Floats | None]] = asyncio.Queue()
+        self._prefix: deque[Floats] = deque()
+        self._recognizing = asyncio.Lock()
+        self._utterance: list[Floats] = []
+        self._utterance_samples = 0
+        self._collecting = False
+        self._partial_at = 0
+        self._partial_task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.stats = {"frames": 0, "utterances": 0}
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="voice-input")
+
+    async def close(self) -> None:
+        for task in (self._task, self._partial_task):
+            if task is not None:
+                task.cancel()
+
+    # ---- inputs (event loop, cheap) ----
+
+    def push(self, pcm: bytes, rate: int) -> None:
+        samples = pcm16_to_float(pcm)
+        if rate != SPEECH_RATE:
+            resampler = self._resamplers.get(rate)
+            if resampler is None:
+                resampler = self._resamplers[rate] = StreamResampler(rate, SPEECH_RATE)
+            samples = resampler.process(samples)
+        self._queue.put_nowait(("audio", samples))
+
+    def open_activity(self) -> None:
+        """Manual mode: ``activityStart``."""
+        self._queue.put_nowait(("open", None))
+
+    def close_activity(self) -> None:
+        """Manual mode: ``activityEnd``; or ``audioStreamEnd``: end what is being said."""
+        self._queue.put_nowait(("close", None))
+
+    # ---- worker ----
+
+    async def _run(self) -> None:
+        try:
+            self.vad = (await self._vad_model()).stream()
+        except EngineError as exc:
+            if self.fail is not None:
+                self.fail(str(exc))
+            return
+        while True:
+            kind, samples = await self._queue.get()
+            try:
+                if kind == "audio" and samples is not None:
+                    await self._audio(samples)
+                elif kind == "open":
+                    self._begin(time.monotonic())
+                elif kind == "close" and self._collecting:
+                    self.endpointer.force_end()
+                    await self._end(time.monotonic())
+            except EngineError as exc:
+                log.warning("voice input: %s", exc)
+
+    async def _audio(self, samples: Floats) -> None:
+        if not self.automatic:
+            if self._collecting:
+                self._append(samples)
+            return
+        vad = self.vad
+        assert vad is not None
+        probs = await self.scheduler.run_light(lambda: vad.probabilities(samples))
+        self.stats["frames"] += len(probs)
+        ended = False
+        for prob in probs:
+            change = self.endpointer.push(prob)
+            if change is ActivityChange.STARTED:
+                self._begin(time.monotonic())
+            elif change is ActivityChange.ENDED:
+                ended = True
+                break
+        if self._collecting:
+            self._append(samples)
+        else:
+            self._keep_prefix(samples)
+        if ended:
+            await self._end(time.monotonic())
+        elif self._collecting:
+            await self._maybe_partial()
+
+    def _keep_prefix(self, samples: Floats) -> None:
+        self._prefix.append(samples)
+        keep_ms = (
+            MAX_UTTERANCE_S * 500 if self.all_input else self.endpointer.settings.prefix_padding_ms
+        )
+        limit = int(keep_ms * SPEECH_RATE // 1000) + samples.size
+        while len(self._prefix) > 1 and sum(c.size for c in self._prefix) > limit:
+            self._prefix.popleft()
+
+    def _begin(self, now: float) -> None:
+        self._collecting = True
+        self._utterance = list(self._prefix)
+        self._utterance_samples = sum(c.size for c in self._utterance)
+        self._prefix.clear()
+        self._partial_at = self._utterance_samples
+        self.emit(UserSpeechStarted(now))
+
+    def _append(self, samples: Floats) -> None:
+        self._utterance.append(samples)
+        self._utterance_samples += samples.size
+        if self._utterance_samples > MAX_UTTERANCE_S * SPEECH_RATE:
+            self.endpointer.force_end()
+            asyncio.get_running_loop().create_task(self._end(time.monotonic()))
+
+    async def _end(self, now: float) -> None:
+        if not self._collecting:
+            return
+        self._collecting = False
+        audio = np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
+        self._utterance = []
+        self._utterance_samples = 0
+        if self._partial_task is not None:
+            self._partial_task.cancel()
+            self._partial_task = None
+        silence = self.endpointer.settings.silence_ms / 1000 if self.automatic else 0.0
+        self.emit(UserSpeechEnded(now, silence))
+        self.stats["utterances"] += 1
+        # recognized beside the worker, so VAD keeps up with new speech (barge-in) meanwhile
+        asyncio.get_running_loop().create_task(self._recognize(audio))
+
+    async def _recognize(self, audio: Floats) -> None:
+        async with self._recognizing:
+            started = time.monotonic()
+            try:
+                text = await self.scheduler.run(lambda: self.asr.transcribe(audio, self.language))
+            except EngineError as exc:
+                log.warning("speech recognition failed: %s", exc)
+                text = ""
+            self.emit(UserTranscript(text, True, time.monotonic() - started))
+
+    async def _maybe_partial(self) -> None:
+        if not self.partials or (self._partial_task and not self._partial_task.done()):
+            return
+        if self._utterance_samples - self._partial_at < PARTIAL_EVERY_S * SPEECH_RATE:
+            return
+        self._partial_at = self._utterance_samples
+        audio = np.concatenate(self._utterance)
+
+        async def partial() -> None:
+            text = await self.scheduler.run(lambda: self.asr.transcribe(audio, self.language))
+            if self._collecting and text:
+                self.emit(UserTranscript(text, False, 0.0))
+
+        self._partial_task = asyncio.get_running_loop().create_task(partial())

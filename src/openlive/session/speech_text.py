@@ -1,0 +1,46 @@
+"""Cutting a streamed reply into pieces to speak, as early as sense allows."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean_for_speech", "split_speakable"]
+
+_END = re.compile(r"[.!?;:](?=\s)|\n")
+_CLAUSE = re.compile(r",(?=\s)")
+_MARKUP = re.compile(r"[*_#`~>|]+|\[(.*?)\]\(.*?\)")
+MAX_CHARS = 220
+FIRST_CLAUSE_WORDS = 4
+
+
+def clean_for_speech(text: str) -> str:
+    """Drop markdown decoration the model may write (it is not meant to be read aloud)."""
+    return re.sub(r"\s+", " ", _MARKUP.sub(lambda m: m.group(1) or " ", text)).strip()
+
+
+def split_speakable(buffer: str, first: bool) -> tuple[list[str], str]:
+    """Complete pieces of ``buffer`` and the rest still being written.
+
+    Pieces end at sentence punctuation followed by a space, or a newline. The very first piece
+    of a reply may also end at a comma after a few words, so speech starts sooner. A run with
+    no boundary is cut at a space once it grows past ``MAX_CHARS``.
+    """
+    pieces: list[str] = []
+    while True:
+        match = _END.search(buffer)
+        if first and not pieces:
+            clause = _CLAUSE.search(buffer)
+            if clause and (match is None or clause.start() < match.start()):
+                head = buffer[: clause.end()]
+                if len(head.split()) >= FIRST_CLAUSE_WORDS:
+                    match = clause
+        if match is None:
+            if len(buffer) > MAX_CHARS and " " in buffer[:MAX_CHARS]:
+                cut = buffer.rindex(" ", 0, MAX_CHARS)
+                pieces.append(buffer[:cut])
+                buffer = buffer[cut + 1 :]
+                continue
+            break
+        pieces.append(buffer[: match.end()])
+        buffer = buffer[match.end() :].lstrip()
+    return [p for p in (clean_for_speech(p) for p in pieces) if p], buffer
