@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", default="gemini-live-2.5-flash-preview", help="model name")
     chat.add_argument("--system", default=None, help="system instruction")
     chat.add_argument("--temperature", type=float, default=None)
+    talk = sub.add_parser("talk", help="a voice conversation (microphone, or WAV in / WAV out)")
+    _client_args(talk)
+    talk.add_argument("--model", default="gemini-live-2.5-flash-preview", help="model name")
+    talk.add_argument("--input", help="WAV file to say (16-bit PCM, any rate)")
+    talk.add_argument("--output", default="answer.wav", help="where to save the spoken reply")
+    talk.add_argument("--voice", help="voice name (Puck, Kore, ...)")
+    talk.add_argument("--language", help="reply language code (en-US, es-ES, ...)")
+    talk.add_argument("--system", help="system instruction")
+    talk.add_argument("--text", action="store_true", help="ask for text parts beside the audio")
+    talk.add_argument("--fast", action="store_true", help="send the file faster than real time")
     models = sub.add_parser("models", help="list what a server serves")
     _client_args(models)
     return parser
@@ -97,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .chat import chat_command
 
         return chat_command(args)
+    if args.command == "talk":
+        from .talk import talk_command
+
+        return talk_command(args)
     if args.command == "models":
         from .chat import models_command
 

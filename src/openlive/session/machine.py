@@ -424,9 +424,7 @@ class LiveSession:
         wants = self.state.setup.input_audio_transcription is not None
         if not event.final:
             if wants and event.text:
-                sc = ServerContent.model_validate(
-                    {"interimInputTranscription": {"text": event.text}}
-                )
+                sc = ServerContent(interim_input_transcription=Transcription(text=event.text))
                 actions.append(Send(ServerMessage(server_content=sc)))
             return actions
         text = event.text.strip()

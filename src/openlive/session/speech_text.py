@@ -15,7 +15,8 @@ FIRST_CLAUSE_WORDS = 4
 
 def clean_for_speech(text: str) -> str:
     """Drop markdown decoration the model may write (it is not meant to be read aloud)."""
-    return re.sub(r"\s+", " ", _MARKUP.sub(lambda m: m.group(1) or " ", text)).strip()
+    plain = _MARKUP.sub(lambda m: m.group(1) or "", text)
+    return re.sub(r"\s+([.,!?;:])", r"\1", re.sub(r"\s+", " ", plain)).strip()
 
 
 def split_speakable(buffer: str, first: bool) -> tuple[list[str], str]:
@@ -29,11 +30,12 @@ def split_speakable(buffer: str, first: bool) -> tuple[list[str], str]:
     while True:
         match = _END.search(buffer)
         if first and not pieces:
-            clause = _CLAUSE.search(buffer)
-            if clause and (match is None or clause.start() < match.start()):
-                head = buffer[: clause.end()]
-                if len(head.split()) >= FIRST_CLAUSE_WORDS:
+            for clause in _CLAUSE.finditer(buffer):
+                if match is not None and clause.start() > match.start():
+                    break
+                if len(buffer[: clause.end()].split()) >= FIRST_CLAUSE_WORDS:
                     match = clause
+                    break
         if match is None:
             if len(buffer) > MAX_CHARS and " " in buffer[:MAX_CHARS]:
                 cut = buffer.rindex(" ", 0, MAX_CHARS)

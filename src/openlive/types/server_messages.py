@@ -40,6 +40,8 @@ class ServerContent(WireModel):
     grounding_metadata: dict[str, Any] | None = None
     input_transcription: Transcription | None = None
     output_transcription: Transcription | None = None
+    interim_input_transcription: Transcription | None = None
+    """A partial transcript of what the user is saying (replaced by later ones)."""
     url_context_metadata: dict[str, Any] | None = None
     turn_complete_reason: str | None = None
     waiting_for_input: bool | None = None
