@@ -14,6 +14,7 @@ say() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
 need_apt=()
 command -v gcc >/dev/null || need_apt+=(build-essential)
 command -v cmake >/dev/null || need_apt+=(cmake)
+command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)   # phonemes and non-English voices
 if [ "$DEV" = 1 ]; then
   command -v node >/dev/null || need_apt+=(nodejs)
   command -v npm >/dev/null || need_apt+=(npm)
@@ -45,6 +46,10 @@ EXTRAS="embedded"
 [ "$DEV" = 1 ] && EXTRAS="embedded,dev"
 say "pip install -e .[$EXTRAS] (llama-cpp-python compiles on first install: several minutes)"
 python -m pip install -q -e ".[$EXTRAS]"
+
+# silero-vad's wheel carries the ONNX model openlive runs; its Python code wants torch, which
+# openlive does not use, so it is installed without dependencies.
+python -m pip install -q --no-deps "silero-vad==6.2.3"
 
 say "embedded weights"
 python -m openlive.weights

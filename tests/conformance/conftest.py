@@ -15,3 +15,15 @@ def echo_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     server = start_server(tmp, "--model", "echo", env={"OPENLIVE_ECHO_DELAY": "0.05"})
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="package")
+def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spoken question (the project's own TTS), 16 kHz PCM16 WAV."""
+    from openlive.audio import SPEECH_RATE, resample, write_wav
+    from openlive.engine.tts import PiperTts
+
+    path = tmp_path_factory.mktemp("speech") / "question.wav"
+    samples = PiperTts(threads=2).synthesize("What is the capital of France?")
+    write_wav(path, resample(samples, 24000, SPEECH_RATE), SPEECH_RATE)
+    return path

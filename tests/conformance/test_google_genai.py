@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -157,12 +158,50 @@ async def test_bad_input_closes_1007_and_server_keeps_serving(echo_serve: Server
     assert text == "echo: still up"
 
 
-async def test_audio_modality_is_refused_clearly(echo_serve: ServerProcess) -> None:
-    with sdk_client(echo_serve) as client, pytest.raises(errors.APIError) as info:
-        async with client.aio.live.connect(model=MODEL, config={}) as session:
-            await turn_text(session)
-    assert info.value.code == 1007
-    assert "AUDIO" in str(info.value)
+async def test_audio_session_with_transcriptions(
+    echo_serve: ServerProcess, question_wav: Path
+) -> None:
+    from openlive.client import pcm_chunks
+
+    config = types.LiveConnectConfig(
+        response_modalities=["AUDIO"],
+        input_audio_transcription=types.AudioTranscriptionConfig(),
+        output_audio_transcription=types.AudioTranscriptionConfig(),
+        speech_config=types.SpeechConfig(
+            voice_config=types.VoiceConfig(
+                prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name="Puck")
+            )
+        ),
+    )
+    chunks = list(pcm_chunks(question_wav)) + [bytes(3200)] * 15
+    with sdk_client(echo_serve) as client:
+        async with client.aio.live.connect(model=MODEL, config=config) as session:
+
+            async def speak() -> None:
+                for chunk in chunks:  # a microphone: 100 ms every 100 ms
+                    await session.send_realtime_input(
+                        audio=types.Blob(data=chunk, mime_type="audio/pcm;rate=16000")
+                    )
+                    await asyncio.sleep(0.1)
+
+            speaker = asyncio.create_task(speak())
+            messages = [m async for m in session.receive()]
+            await speaker
+    heard = "".join(
+        m.server_content.input_transcription.text or ""
+        for m in messages
+        if m.server_content and m.server_content.input_transcription
+    )
+    said = " ".join(
+        m.server_content.output_transcription.text or ""
+        for m in messages
+        if m.server_content and m.server_content.output_transcription
+    )
+    audio = b"".join(m.data for m in messages if m.data)
+    assert "capital of france" in heard.lower()
+    assert "echo" in said.lower()
+    assert len(audio) > 24000 * 2 * 0.5  # over half a second of 24 kHz speech
+    assert messages[-1].server_content.turn_complete
 
 
 async def test_realtime_audio_and_video_accepted(echo_serve: ServerProcess) -> None:

@@ -16,13 +16,13 @@ pytestmark = pytest.mark.conformance
 JS = Path(__file__).parent / "js"
 
 
-def run(server: ServerProcess, scenario: str) -> dict[str, Any]:
+def run(server: ServerProcess, scenario: str, *extra: str) -> dict[str, Any]:
     if shutil.which("node") is None or not (JS / "node_modules" / "@google" / "genai").is_dir():
         pytest.fail(
             "node and tests/conformance/js/node_modules are needed: run scripts/install.sh --dev"
         )
     proc = subprocess.run(
-        ["node", str(JS / "live.mjs"), server.http_url, scenario],
+        ["node", str(JS / "live.mjs"), server.http_url, scenario, *extra],
         capture_output=True,
         text=True,
         timeout=60,
@@ -81,3 +81,12 @@ def test_bad_input(echo_serve: ServerProcess) -> None:
     r = run(echo_serve, "bad_input")
     assert r["closed"]["code"] == 1007 and "audio/ogg" in r["closed"]["reason"]
     assert r["otherText"] == "echo: still up"
+
+
+def test_audio_session(echo_serve: ServerProcess, question_wav: Path) -> None:
+    r = run(echo_serve, "audio", str(question_wav))
+    assert "capital of france" in r["input"].lower()
+    assert "echo" in r["output"].lower() and "france" in r["output"].lower()
+    assert r["mimeTypes"] == ["audio/pcm;rate=24000"]
+    assert r["audioBytes"] > 24000 * 2 * 0.5
+    assert r["usage"]["totalTokenCount"] > 0

@@ -2,7 +2,9 @@
 // usage: node live.mjs <baseUrl> <scenario>; prints one JSON object with what happened.
 import { GoogleGenAI, Modality } from "@google/genai";
 
-const [baseUrl, scenario] = process.argv.slice(2);
+import { readFileSync } from "node:fs";
+
+const [baseUrl, scenario, extra] = process.argv.slice(2);
 const ai = new GoogleGenAI({ apiKey: "test-key", httpOptions: { baseUrl } });
 const MODEL = "gemini-live-2.5-flash-preview";
 
@@ -49,7 +51,48 @@ const textOf = (turn) => turn.map((m) => m.text ?? "").join("");
 const userTurn = (text) => ({ role: "user", parts: [{ text }] });
 const nTurns = (state) => turns(state).length;
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function sendWav(session, path) {
+  // 16-bit mono WAV at 16 kHz: stream 100 ms chunks at real-time pace, then 1.5 s of silence
+  const wav = readFileSync(path);
+  const pcm = wav.subarray(wav.indexOf("data") + 8);
+  const step = 3200;
+  const chunks = [];
+  for (let i = 0; i < pcm.length; i += step) chunks.push(pcm.subarray(i, i + step));
+  for (let i = 0; i < 15; i++) chunks.push(Buffer.alloc(step));
+  const start = Date.now();
+  for (let i = 0; i < chunks.length; i++) {
+    const wait = start + i * 100 - Date.now();
+    if (wait > 0) await sleep(wait);
+    session.sendRealtimeInput({
+      audio: { data: chunks[i].toString("base64"), mimeType: "audio/pcm;rate=16000" },
+    });
+  }
+}
+
 const scenarios = {
+  async audio() {
+    const config = {
+      responseModalities: [Modality.AUDIO],
+      inputAudioTranscription: {},
+      outputAudioTranscription: {},
+      speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: "Kore" } } },
+    };
+    const { session, state } = await open(MODEL, config);
+    await sendWav(session, extra);
+    await until(state, () => nTurns(state) >= 1, 60000);
+    const [t] = turns(state);
+    session.close();
+    const parts = t.flatMap((m) => m.serverContent?.modelTurn?.parts ?? []);
+    return {
+      input: t.map((m) => m.serverContent?.inputTranscription?.text ?? "").join(""),
+      output: t.map((m) => m.serverContent?.outputTranscription?.text ?? "").join(" "),
+      mimeTypes: [...new Set(parts.map((p) => p.inlineData?.mimeType).filter(Boolean))],
+      audioBytes: t.reduce((n, m) => n + (m.data ? Buffer.from(m.data, "base64").length : 0), 0),
+      usage: t[t.length - 1].usageMetadata ?? null,
+    };
+  },
   async basic() {
     const { session, state } = await open();
     const setup = state.messages.find((m) => m.setupComplete);
