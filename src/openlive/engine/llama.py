@@ -280,6 +280,7 @@ class LlamaBackend(LLMBackend):
                         finish = choice["finish_reason"]
                     if stop.is_set():
                         return
+                    self.scheduler.yield_to_side()
             finally:
                 stream.close()
                 self._save(request.session_id)

@@ -42,6 +42,10 @@ class Scheduler:
         # thread of its own so it never waits behind a reply being generated.
         self._light = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openlive-light")
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openlive-side")
+        self._side_lock = threading.Lock()
+        self._side_jobs = 0
+        self._side_idle = threading.Event()
+        self._side_idle.set()
         self._slots: asyncio.Semaphore | None = None
         self._compute_slots = compute_slots
         self._sessions: set[str] = set()
@@ -84,8 +88,26 @@ class Scheduler:
 
     async def run_side(self, fn: Callable[[], T]) -> T:
         """Run a job beside the compute slot (speech synthesis, which must keep pace with
-        playback while a reply is still being generated)."""
-        return await asyncio.get_running_loop().run_in_executor(self._side, fn)
+        playback while a reply is still being generated). While it runs, compute jobs that
+        call :meth:`yield_to_side` between steps pause, so the real-time job gets the cores."""
+
+        def job() -> T:
+            with self._side_lock:
+                self._side_jobs += 1
+                self._side_idle.clear()
+            try:
+                return fn()
+            finally:
+                with self._side_lock:
+                    self._side_jobs -= 1
+                    if not self._side_jobs:
+                        self._side_idle.set()
+
+        return await asyncio.get_running_loop().run_in_executor(self._side, job)
+
+    def yield_to_side(self, limit: float = 1.0) -> None:
+        """Called by compute jobs between steps (tokens): wait while a side job runs."""
+        self._side_idle.wait(timeout=limit)
 
     async def stream(self, produce: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
         """Run a producing generator on a worker thread, holding a compute slot, and yield

@@ -29,6 +29,10 @@ __all__ = ["VoiceInput"]
 log = logging.getLogger("openlive.voice")
 MAX_UTTERANCE_S = 28.0
 PARTIAL_EVERY_S = 1.0
+SPECULATE_AFTER_MS = 160
+"""Recognition starts this long into a silence, before the turn is committed: when the
+silence holds for ``silenceDurationMs`` the finished transcript is used (the only audio since
+is silence); when speech resumes it is thrown away."""
 
 
 class VoiceInput:
@@ -67,6 +71,8 @@ class VoiceInput:
         self._collecting = False
         self._partial_at = 0
         self._partial_task: asyncio.Task[None] | None = None
+        self._speculation: asyncio.Task[str] | None = None
+        self._speculated_voice = -1
         self._task: asyncio.Task[None] | None = None
         self.stats = {"frames": 0, "utterances": 0}
 
@@ -143,7 +149,25 @@ class VoiceInput:
         if ended:
             await self._end(time.monotonic())
         elif self._collecting:
+            self._maybe_speculate()
             await self._maybe_partial()
+
+    def _maybe_speculate(self) -> None:
+        endpointer = self.endpointer
+        if self._speculation is not None and endpointer.last_voice != self._speculated_voice:
+            self._speculation.cancel()  # the user went on speaking
+            self._speculation = None
+        if self._speculation is not None:
+            return
+        if endpointer.silence_frames() * 32 < SPECULATE_AFTER_MS:
+            return
+        if endpointer.settings.silence_ms <= SPECULATE_AFTER_MS:
+            return
+        audio = np.concatenate(self._utterance)
+        self._speculated_voice = endpointer.last_voice
+        self._speculation = asyncio.get_running_loop().create_task(
+            self.scheduler.run(lambda: self.asr.transcribe(audio, self.language))
+        )
 
     def _keep_prefix(self, samples: Floats) -> None:
         self._prefix.append(samples)
@@ -180,16 +204,29 @@ class VoiceInput:
             self._partial_task.cancel()
             self._partial_task = None
         silence = self.endpointer.settings.silence_ms / 1000 if self.automatic else 0.0
-        self.emit(UserSpeechEnded(now, silence))
+        self.emit(UserSpeechEnded(now, silence, audio.size / SPEECH_RATE))
         self.stats["utterances"] += 1
+        speculation = self._speculation
+        if speculation is not None and self.endpointer.last_voice != self._speculated_voice:
+            speculation.cancel()
+            speculation = None
+        self._speculation = None
         # recognized beside the worker, so VAD keeps up with new speech (barge-in) meanwhile
-        asyncio.get_running_loop().create_task(self._recognize(audio))
+        asyncio.get_running_loop().create_task(self._recognize(audio, speculation))
 
-    async def _recognize(self, audio: Floats) -> None:
+    async def _recognize(self, audio: Floats, speculation: asyncio.Task[str] | None) -> None:
         async with self._recognizing:
             started = time.monotonic()
             try:
-                text = await self.scheduler.run(lambda: self.asr.transcribe(audio, self.language))
+                if speculation is not None:
+                    self.stats["speculated"] = self.stats.get("speculated", 0) + 1
+                    text = await speculation
+                else:
+                    text = await self.scheduler.run(
+                        lambda: self.asr.transcribe(audio, self.language)
+                    )
+            except asyncio.CancelledError:
+                return
             except EngineError as exc:
                 log.warning("speech recognition failed: %s", exc)
                 text = ""
@@ -198,6 +235,8 @@ class VoiceInput:
     async def _maybe_partial(self) -> None:
         if not self.partials or (self._partial_task and not self._partial_task.done()):
             return
+        if self.endpointer.silence_frames() > 2:
+            return  # the user may be done: keep the compute slot free for the final pass
         if self._utterance_samples - self._partial_at < PARTIAL_EVERY_S * SPEECH_RATE:
             return
         self._partial_at = self._utterance_samples

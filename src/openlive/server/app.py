@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -78,6 +79,7 @@ class App:
             ),
         )
         self.started = time.time()
+        self.voice_turns: deque[dict[str, float | str]] = deque(maxlen=200)
         self.servers: list[Server] = []
         self.tls_cert: Path | None = None
 
@@ -132,6 +134,24 @@ class App:
             {"error": {"code": 404, "status": "NOT_FOUND", "message": f"no route for {path}"}},
         )
 
+    def record_voice_turn(self, session_id: str, trace: dict[str, float]) -> None:
+        """Keep the stage timings of a voice turn (``/healthz`` shows the recent ones)."""
+        end = trace["speech_end_detected"]
+        row: dict[str, float | str] = {"session": session_id}
+        row["endpoint_s"] = round(trace.get("silence_s", 0.0), 3)
+        row["speech_s"] = round(trace.get("speech_s", 0.0), 3)
+        if "transcript" in trace:
+            row["asr_s"] = round(trace["transcript"] - end, 3)
+        if "first_token" in trace and "transcript" in trace:
+            row["first_token_s"] = round(trace["first_token"] - trace["transcript"], 3)
+        if "first_segment" in trace and "first_token" in trace:
+            row["first_sentence_s"] = round(trace["first_segment"] - trace["first_token"], 3)
+            row["tts_s"] = round(trace.get("synth_s", 0.0), 3)
+            row["segment_audio_s"] = round(trace.get("segment_s", 0.0), 3)
+        row["detected_to_audio_s"] = round(trace["first_audio"] - end, 3)
+        self.voice_turns.append(row)
+        log.info("voice turn %s", row)
+
     def health(self) -> dict[str, Any]:
         return {
             "status": "ok",
@@ -141,6 +161,7 @@ class App:
             "max_sessions": self.scheduler.max_sessions,
             "models": self.registry.listing(),
             "voice": self.voice.describe(),
+            "voice_turns": list(self.voice_turns)[-20:],
         }
 
     # ---- WebSocket ----

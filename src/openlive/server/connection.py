@@ -35,8 +35,13 @@ from ..session import (
     PushAudio,
     Send,
     Speak,
+    SpeechAudio,
+    SpeechSegment,
     StartGeneration,
     StopSpeech,
+    TextDelta,
+    UserSpeechEnded,
+    UserTranscript,
 )
 
 if TYPE_CHECKING:
@@ -76,6 +81,7 @@ class LiveConnection:
         self.voice_in: VoiceInput | None = None
         self.voice_out: VoiceOutput | None = None
         self._tts: TtsBackend | None = None
+        self._trace: dict[str, float] = {}
 
     # ---- lifecycle ----
 
@@ -217,7 +223,30 @@ class LiveConnection:
 
     def _engine_event(self, event: EngineEvent) -> None:
         if self.session is not None and not self._closing:
-            self._apply(self.session.receive_engine(event, time.monotonic()))
+            now = time.monotonic()
+            self._trace_event(event, now)
+            self._apply(self.session.receive_engine(event, now))
+
+    def _trace_event(self, event: EngineEvent, now: float) -> None:
+        """Time the stages of a voice turn: from the end of speech to the first audio out."""
+        trace = self._trace
+        if isinstance(event, UserSpeechEnded):
+            self._trace = {
+                "speech_end_detected": now,
+                "silence_s": event.silence_s,
+                "speech_s": event.speech_s,
+            }
+        elif not trace or "first_audio" in trace:
+            return
+        elif isinstance(event, UserTranscript) and event.final and "asr_s" not in trace:
+            trace.update(asr_s=event.asr_s, transcript=now)
+        elif isinstance(event, TextDelta) and "first_token" not in trace and "transcript" in trace:
+            trace["first_token"] = now
+        elif isinstance(event, SpeechSegment) and "first_segment" not in trace:
+            trace.update(first_segment=now, synth_s=event.synth_s, segment_s=event.seconds)
+        elif isinstance(event, SpeechAudio):
+            trace["first_audio"] = now
+            self.app.record_voice_turn(self.session_id, trace)
 
     def _voice_input(self) -> VoiceInput:
         if self.voice_in is None:
@@ -270,7 +299,9 @@ class LiveConnection:
         session = self.session
         try:
             async for event in self.backend.generate(request):
-                self._apply(session.receive_engine(event, time.monotonic()))
+                now = time.monotonic()
+                self._trace_event(event, now)
+                self._apply(session.receive_engine(event, now))
         except asyncio.CancelledError:
             raise
         except EngineError as exc:

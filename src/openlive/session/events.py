@@ -104,6 +104,8 @@ class UserSpeechEnded:
     at: float
     silence_s: float = 0.0
     """How long the silence that ended it lasted (endpointing delay)."""
+    speech_s: float = 0.0
+    """Length of the utterance handed to recognition."""
 
 
 @dataclass(frozen=True, slots=True)

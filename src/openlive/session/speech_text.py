@@ -11,6 +11,8 @@ _CLAUSE = re.compile(r",(?=\s)")
 _MARKUP = re.compile(r"[*_#`~>|]+|\[(.*?)\]\(.*?\)")
 MAX_CHARS = 220
 FIRST_CLAUSE_WORDS = 4
+FIRST_PIECE_WORDS = 4
+"""With no punctuation yet, the first piece of a reply is spoken after this many words."""
 
 
 def clean_for_speech(text: str) -> str:
@@ -36,6 +38,13 @@ def split_speakable(buffer: str, first: bool) -> tuple[list[str], str]:
                 if len(buffer[: clause.end()].split()) >= FIRST_CLAUSE_WORDS:
                     match = clause
                     break
+        if match is None and first and not pieces:
+            words = buffer.split(" ")
+            if len(words) > FIRST_PIECE_WORDS and all(words[: FIRST_PIECE_WORDS + 1]):
+                head = " ".join(words[:FIRST_PIECE_WORDS])
+                pieces.append(head)
+                buffer = buffer[len(head) :].lstrip()
+                continue
         if match is None:
             if len(buffer) > MAX_CHARS and " " in buffer[:MAX_CHARS]:
                 cut = buffer.rindex(" ", 0, MAX_CHARS)
