@@ -38,6 +38,9 @@ class LLMBackend(abc.ABC):
     def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         """Stream the reply. Cancelling the consumer stops generation within a token or two."""
 
+    async def prefill(self, request: GenerationRequest) -> None:  # noqa: B027
+        """Read a prompt ahead of its reply, when the backend keeps prompt state."""
+
     def accept_audio(self, session_id: str, pcm: bytes, rate: int) -> None:  # noqa: B027
         """Input audio for ``session_id`` (PCM16 mono at ``rate``); text-only backends drop it."""
 

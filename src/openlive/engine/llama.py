@@ -235,6 +235,32 @@ class LlamaBackend(LLMBackend):
         async for event in self.scheduler.stream(lambda stop: self._run(request, stop)):
             yield event
 
+    async def prefill(self, request: GenerationRequest) -> None:
+        if not self.loaded:
+            return
+        await self.scheduler.run(lambda: self._prefill(request))
+
+    def _prefill(self, request: GenerationRequest) -> None:
+        from llama_cpp import Llama
+
+        with self._lock:
+            llm = self._llm
+            tokens, _ = self._prompt(request, self.max_reply_tokens)
+            # the end (generation header, last words still changing) is left for the reply
+            tokens = tokens[:-8] if len(tokens) > 8 else tokens
+            self._switch_to(request.session_id)
+            cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+            if cached >= len(tokens):
+                return
+            if cached < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
+                return
+            llm.n_tokens = cached
+            llm.eval(tokens[cached:])
+            self.stats["prefilled_tokens"] = self.stats.get("prefilled_tokens", 0) + (
+                len(tokens) - cached
+            )
+            self._save(request.session_id)
+
     def _run(self, request: GenerationRequest, stop: threading.Event) -> Iterator[EngineEvent]:
         from llama_cpp import Llama
 

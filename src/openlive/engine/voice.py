@@ -148,7 +148,7 @@ class VoiceStack:
             settings=settings,
             automatic=not (aad and aad.disabled),
             language=language,
-            partials=iat is not None,
+            partials=True,
             all_input=bool(ric and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"),
         )
         voice_input.start()

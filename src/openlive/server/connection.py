@@ -32,6 +32,7 @@ from ..session import (
     LiveSession,
     MarkActivity,
     Note,
+    Prefill,
     PushAudio,
     Send,
     Speak,
@@ -82,6 +83,7 @@ class LiveConnection:
         self.voice_out: VoiceOutput | None = None
         self._tts: TtsBackend | None = None
         self._trace: dict[str, float] = {}
+        self._prefill: asyncio.Task[None] | None = None
 
     # ---- lifecycle ----
 
@@ -195,6 +197,9 @@ class LiveConnection:
                     self._outbox.put_nowait(encode_server_message(piece, vertex=self.vertex))
             elif isinstance(action, StartGeneration):
                 self._start_generation(action.request)
+            elif isinstance(action, Prefill):
+                if self.backend is not None and (self._prefill is None or self._prefill.done()):
+                    self._prefill = asyncio.create_task(self.backend.prefill(action.request))
             elif isinstance(action, CancelGeneration):
                 if self._generation is not None and self._generation_turn == action.turn_id:
                     self._generation.cancel()

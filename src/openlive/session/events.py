@@ -23,6 +23,7 @@ __all__ = [
     "GenerationRequest",
     "MarkActivity",
     "Note",
+    "Prefill",
     "PushAudio",
     "SamplingParams",
     "Send",
@@ -167,6 +168,14 @@ class StartGeneration:
 
 
 @dataclass(frozen=True, slots=True)
+class Prefill:
+    """Read this prompt ahead of time (what the user is still saying): the reply that follows
+    then only has to read the words that changed."""
+
+    request: GenerationRequest
+
+
+@dataclass(frozen=True, slots=True)
 class CancelGeneration:
     turn_id: int
 
@@ -222,6 +231,7 @@ class Note:
 Action = (
     Send
     | StartGeneration
+    | Prefill
     | CancelGeneration
     | PushAudio
     | Speak

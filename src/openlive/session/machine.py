@@ -51,6 +51,7 @@ from .events import (
     GenerationRequest,
     MarkActivity,
     Note,
+    Prefill,
     PushAudio,
     SamplingParams,
     Send,
@@ -423,6 +424,8 @@ class LiveSession:
         actions: list[Action] = []
         wants = self.state.setup.input_audio_transcription is not None
         if not event.final:
+            if event.text and self.state.turn is None:
+                actions.append(Prefill(self._request(0, pending_user=event.text)))
             if wants and event.text:
                 sc = ServerContent(interim_input_transcription=Transcription(text=event.text))
                 actions.append(Send(ServerMessage(server_content=sc)))
@@ -508,7 +511,7 @@ class LiveSession:
             actions.extend(self._begin_reply(now))
         return actions
 
-    def _request(self, turn_id: int) -> GenerationRequest:
+    def _request(self, turn_id: int, pending_user: str | None = None) -> GenerationRequest:
         setup = self.state.setup
         gc = setup.generation_config
         params = SamplingParams()
@@ -527,6 +530,8 @@ class LiveSession:
             ChatMessage(role="assistant" if c.role == "model" else "user", text=c.text)
             for c in self.state.history
         )
+        if pending_user is not None:
+            messages += (ChatMessage(role="user", text=pending_user),)
         return GenerationRequest(
             session_id=self.state.session_id,
             turn_id=turn_id,
