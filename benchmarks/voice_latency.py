@@ -111,6 +111,35 @@ async def run_sessions(
     return results
 
 
+def stage_rtfs(speech: list[np.ndarray]) -> str:
+    """Each stage alone on this machine (no other load): seconds of compute per second of
+    audio (lower is faster; 1.0 is exactly real time)."""
+    from openlive.engine.asr import WhisperAsr
+    from openlive.engine.vad import VadModel
+
+    asr = WhisperAsr(threads=2)
+    asr.load()
+    tts = PiperTts(threads=2)
+    tts.synthesize("Warm up.")
+    asr.transcribe(speech[0], "en")
+    audio_s = sum(a.size for a in speech[:6]) / SPEECH_RATE
+    started = time.perf_counter()
+    texts = [asr.transcribe(a, "en") for a in speech[:6]]
+    asr_rtf = (time.perf_counter() - started) / audio_s
+    started = time.perf_counter()
+    out_s = sum(tts.synthesize(t).size / 24000 for t in texts)
+    tts_rtf = (time.perf_counter() - started) / out_s
+    vad = VadModel().stream()
+    started = time.perf_counter()
+    for a in speech[:6]:
+        vad.probabilities(a)
+    vad_rtf = (time.perf_counter() - started) / audio_s
+    return (
+        f"  stage real-time factors alone: VAD {vad_rtf:.4f}, recognition {asr_rtf:.2f}, "
+        f"synthesis {tts_rtf:.2f} (LLM: see text_latency, ~30 tokens/s)"
+    )
+
+
 def server_turns(url: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
         return list(json.load(response)["voice_turns"])
@@ -128,6 +157,7 @@ async def main() -> None:
     args = parser.parse_args()
     tts = PiperTts(threads=2)
     speech = [resample(tts.synthesize(q), 24000, SPEECH_RATE) for q in QUESTIONS]
+    print(stage_rtfs(speech))
     server = start_openlive("--no-tls")
     try:
         client = Client(base_url=server.url)
