@@ -65,9 +65,10 @@ class StreamResampler:
         return np.asarray(self._stream.resample_chunk(samples, last=last), dtype=np.float32)
 
 
-def read_wav(path: str | Path) -> tuple[Floats, int]:
+def read_wav(path: str | Path | BinaryIO) -> tuple[Floats, int]:
     """Mono float32 samples and the rate of a PCM16 WAV file (stereo is averaged)."""
-    with wave.open(str(path), "rb") as wav:
+    source = str(path) if isinstance(path, str | Path) else path
+    with wave.open(source, "rb") as wav:
         if wav.getsampwidth() != 2:
             raise ValueError(f"{path}: only 16-bit PCM WAV files are supported")
         frames = wav.readframes(wav.getnframes())
