@@ -383,3 +383,20 @@ async def test_sdk_media_stream_and_tool_response_shapes(echo_server: RunningSer
         with pytest.raises(LiveConnectionClosed) as info:
             [m async for m in s.stream()]
     assert info.value.code == 1007 and "no tool call is pending" in info.value.reason
+
+
+async def test_language_without_a_voice_closes_1007(echo_server: RunningServer) -> None:
+    async with connect(echo_server.ws + PATH) as ws:
+        config = {"responseModalities": ["AUDIO"], "speechConfig": {"languageCode": "tlh-KL"}}
+        await ws.send(json.dumps({"setup": {"model": "models/echo", "generationConfig": config}}))
+        code, reason = await closed_with(ws)
+    assert code == 1007 and "tlh-KL" in reason and "no voice" in reason
+
+
+async def test_activity_markers_need_manual_mode(echo_server: RunningServer) -> None:
+    async with connect(echo_server.ws + PATH) as ws:
+        await ws.send(setup())
+        await ws.recv()
+        await ws.send(json.dumps({"realtimeInput": {"activityStart": {}}}))
+        code, reason = await closed_with(ws)
+    assert code == 1007 and "automaticActivityDetection" in reason

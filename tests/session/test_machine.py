@@ -262,3 +262,113 @@ def test_pcm_rates(mime: str | None, rate: int) -> None:
 def test_bad_pcm_rate() -> None:
     with pytest.raises(InvalidArgument):
         parse_pcm_rate("audio/pcm;rate=abc")
+
+
+# ---- voice ----
+
+from openlive.session import (  # noqa: E402
+    FinishSpeech,
+    Speak,
+    SpeechAudio,
+    SpeechFinished,
+    SpeechSegment,
+    StopSpeech,
+    UserSpeechStarted,
+    UserTranscript,
+)
+
+
+def voice(**extra: object) -> LiveSession:
+    data = {
+        "model": "models/x",
+        "generationConfig": {"responseModalities": ["AUDIO"]},
+        "inputAudioTranscription": {},
+        "outputAudioTranscription": {},
+        **extra,
+    }
+    session = LiveSession.create("v", "x", Setup.model_validate(data), now=0.0)
+    session.start()
+    return session
+
+
+def test_transcript_starts_a_spoken_reply_with_transcriptions() -> None:
+    s = voice()
+    interim = s.receive_engine(UserTranscript("what is", False), 0.5)
+    assert {"serverContent": {"interimInputTranscription": {"text": "what is"}}} in sent(interim)
+    actions = s.receive_engine(UserTranscript("What is the capital of France?", True), 1.0)
+    assert sent(actions)[0] == {
+        "serverContent": {
+            "inputTranscription": {"text": "What is the capital of France?", "finished": True}
+        }
+    }
+    (start,) = [a for a in actions if isinstance(a, StartGeneration)]
+    turn = start.request.turn_id
+    out = s.receive_engine(TextDelta(turn, "The capital of France is Paris. It is"), 1.1)
+    assert [a.text for a in out if isinstance(a, Speak)] == ["The capital of France is Paris."]
+    assert not sent(out)  # AUDIO only: no text parts
+    out = s.receive_engine(GenerationDone(turn, 20, 9), 1.2)
+    assert [a.text for a in out if isinstance(a, Speak)] == ["It is"]
+    assert isinstance(out[-1], FinishSpeech)
+    seg = s.receive_engine(SpeechSegment(turn, "The capital of France is Paris.", 2.0, 1.3), 1.3)
+    assert sent(seg) == [
+        {"serverContent": {"outputTranscription": {"text": "The capital of France is Paris."}}}
+    ]
+    audio = sent(s.receive_engine(SpeechAudio(turn, b"\x00\x00" * 4), 1.3))
+    assert audio[0]["serverContent"]["modelTurn"]["parts"][0]["inlineData"] == {
+        "mimeType": "audio/pcm;rate=24000",
+        "data": "AAAAAAAAAAA=",
+    }
+    done = sent(s.receive_engine(SpeechFinished(turn), 3.0))
+    assert done[0] == {"serverContent": {"generationComplete": True}}
+    assert done[1]["serverContent"] == {"turnComplete": True}
+    assert done[1]["usageMetadata"]["responseTokensDetails"][0]["modality"] == "AUDIO"
+
+
+def test_barge_in_keeps_only_what_was_heard() -> None:
+    s = voice()
+    (start,) = [
+        a
+        for a in s.receive_engine(UserTranscript("tell a story", True), 0.0)
+        if isinstance(a, StartGeneration)
+    ]
+    turn = start.request.turn_id
+    s.receive_engine(TextDelta(turn, "One two three four. Five six seven eight. Nine"), 0.1)
+    s.receive_engine(SpeechSegment(turn, "One two three four.", 2.0, 10.0), 10.0)
+    s.receive_engine(SpeechSegment(turn, "Five six seven eight.", 2.0, 12.0), 10.5)
+    actions = s.receive_engine(UserSpeechStarted(13.0), 13.0)  # half of the second piece heard
+    assert isinstance(actions[0], CancelGeneration) and isinstance(actions[1], StopSpeech)
+    assert sent(actions) == [
+        {"serverContent": {"interrupted": True}},
+        {"serverContent": {"turnComplete": True}},
+    ]
+    assert s.state.history[-1].text == "One two three four. Five six"
+    # stale audio of the old reply is dropped
+    assert s.receive_engine(SpeechAudio(turn, b"\x00\x00"), 13.1) == []
+
+
+def test_no_interruption_lets_the_reply_finish() -> None:
+    s = voice(realtimeInputConfig={"activityHandling": "NO_INTERRUPTION"})
+    s.receive_engine(UserTranscript("first", True), 0.0)
+    assert s.receive_engine(UserSpeechStarted(1.0), 1.0) == []
+    assert s.generating
+
+
+def test_both_modalities_send_text_and_speech() -> None:
+    s = voice(generationConfig={"responseModalities": ["TEXT", "AUDIO"]})
+    (start,) = [
+        a
+        for a in s.receive_engine(UserTranscript("hi", True), 0.0)
+        if isinstance(a, StartGeneration)
+    ]
+    out = s.receive_engine(TextDelta(start.request.turn_id, "Hello there. "), 0.1)
+    assert any(isinstance(a, Speak) for a in out)
+    assert sent(out)[0]["serverContent"]["modelTurn"]["parts"] == [{"text": "Hello there. "}]
+
+
+def test_empty_transcript_starts_nothing() -> None:
+    s = voice()
+    assert not [
+        a
+        for a in s.receive_engine(UserTranscript("  ", True), 0.0)
+        if isinstance(a, StartGeneration)
+    ]
