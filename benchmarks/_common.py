@@ -77,11 +77,31 @@ def start_openlive(*args: str, env: dict[str, str] | None = None, timeout: float
         text = log.read_text()
         if m := pattern.search(text):
             cert = re.search(r"TLS certificate (\S+)", text)
-            return Proc(proc, m.group(1), m.group(2), cert.group(1) if cert else None)
+            server = Proc(proc, m.group(1), m.group(2), cert.group(1) if cert else None)
+            wait_ready(server.url)
+            return server
         if proc.poll() is not None:
             raise RuntimeError(text)
         time.sleep(0.05)
     raise RuntimeError("server did not start")
+
+
+def wait_ready(url: str, timeout: float = 180) -> None:
+    """Poll /healthz until every model and the voice stack have loaded (so background loading
+    does not compete with what is measured)."""
+    import json
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+            health = json.load(response)
+        models = [m for m in health["models"] if "ready" in m]
+        voice = health.get("voice", {})
+        if all(m["ready"] for m in models) and not voice.get("loading"):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("server did not finish loading")
 
 
 def start_script(script: Path, *args: str) -> Proc:

@@ -99,10 +99,10 @@ async def main() -> None:
 
     print(f"server memory ({machine()}), RSS, {n} extra idle sessions")
     print(f"  openlive idle (echo engine only)        : {idle:7.1f} MiB")
-    print(f"  openlive at start-up (model loading)    : {started:7.1f} MiB")
+    print(f"  openlive loaded, before any turn        : {started:7.1f} MiB")
     print(
-        f"  openlive with the embedded model loaded : {loaded:7.1f} MiB "
-        f"(+{loaded - idle:.0f} MiB for the model, its 32k context and buffers)"
+        f"  openlive after a first turn             : {loaded:7.1f} MiB "
+        f"(+{loaded - idle:.0f} MiB for LLM, voice models, 32k context, buffers)"
     )
     print(f"  per extra idle session (echo)           : {echo_per * 1024:7.1f} KiB")
     print(f"  per extra idle session (embedded)       : {model_per * 1024:7.1f} KiB")

@@ -72,7 +72,11 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    openlive = start_openlive("--model", "echo", "--no-tls", env={"OPENLIVE_ECHO_DELAY": "0"})
+    # asr = off: audio is validated and handed to the engine, not recognized (this measures
+    # the protocol; benchmarks/voice_latency.py measures recognition)
+    openlive = start_openlive(
+        "--model", "echo", "--no-tls", env={"OPENLIVE_ECHO_DELAY": "0", "OPENLIVE_ASR": "off"}
+    )
     bare = start_script(Path(__file__).with_name("bare_server.py"))
     ours: list[float] = []
     base: list[float] = []

@@ -247,7 +247,7 @@ class LlamaBackend(LLMBackend):
             llm = self._llm
             tokens, _ = self._prompt(request, self.max_reply_tokens)
             # the end (generation header, last words still changing) is left for the reply
-            tokens = tokens[:-8] if len(tokens) > 8 else tokens
+            tokens = tokens[:-5] if len(tokens) > 5 else tokens
             self._switch_to(request.session_id)
             cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
             if cached >= len(tokens):

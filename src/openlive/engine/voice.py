@@ -49,7 +49,9 @@ class VoiceStack:
         self.settings = settings
         self.vad: VadModel | None = None
         self.asr: AsrBackend
-        if settings.asr == "remote":
+        if settings.asr == "off":
+            self.asr = WhisperAsr(threads=scheduler.threads)  # never loaded
+        elif settings.asr == "remote":
             if not settings.asr_url:
                 raise EngineError("asr = remote needs asr_url")
             self.asr = RemoteAsr(settings.asr_url, settings.asr_model, settings.api_key)
@@ -79,7 +81,7 @@ class VoiceStack:
             self.languages = espeak_languages()
             if isinstance(self.piper, PiperTts):
                 self.piper.load()
-            if isinstance(self.asr, WhisperAsr):
+            if isinstance(self.asr, WhisperAsr) and self.settings.asr == "embedded":
                 self.asr.load()
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"

@@ -168,6 +168,15 @@ class VoiceInput:
         self._speculation = asyncio.get_running_loop().create_task(
             self.scheduler.run(lambda: self.asr.transcribe(audio, self.language))
         )
+        self._speculation.add_done_callback(self._speculated)
+
+    def _speculated(self, task: asyncio.Task[str]) -> None:
+        """A speculative transcript that is ready while the silence is still being timed goes
+        out as a partial one, so the LLM reads the prompt before the turn is committed."""
+        if task.cancelled() or task.exception() is not None or task is not self._speculation:
+            return
+        if self._collecting and task.result():
+            self.emit(UserTranscript(task.result(), False, 0.0))
 
     def _keep_prefix(self, samples: Floats) -> None:
         self._prefix.append(samples)

@@ -38,7 +38,7 @@ SETTINGS: dict[str, str] = {
     "remote_model": "model name sent to the remote engine",
     "remote_api_key": "bearer token for the remote engine",
     "echo_delay": "seconds between the echo engine's chunks",
-    "asr": "speech recognition: embedded (Whisper base) or remote",
+    "asr": "speech recognition: embedded (Whisper base), remote, or off (audio is only counted)",
     "asr_url": "OpenAI-compatible base URL for remote speech recognition",
     "asr_model": "model name sent to remote speech recognition",
     "tts": "speech synthesis: embedded (Piper + espeak-ng) or remote",
@@ -96,9 +96,11 @@ class ServerConfig:
             raise ConfigError(
                 "model = remote needs remote_url (OPENLIVE_REMOTE_URL / --remote-url)"
             )
+        if self.asr not in ("embedded", "remote", "off"):
+            raise ConfigError("asr must be embedded, remote or off")
+        if self.tts not in ("embedded", "remote"):
+            raise ConfigError("tts must be embedded or remote")
         for stage in ("asr", "tts"):
-            if getattr(self, stage) not in ("embedded", "remote"):
-                raise ConfigError(f"{stage} must be embedded or remote")
             if getattr(self, stage) == "remote" and not getattr(self, f"{stage}_url"):
                 raise ConfigError(f"{stage} = remote needs {stage}_url")
         if not 20 <= self.audio_chunk_ms <= 500:

@@ -84,6 +84,7 @@ class LiveConnection:
         self._tts: TtsBackend | None = None
         self._trace: dict[str, float] = {}
         self._prefill: asyncio.Task[None] | None = None
+        self._notes: set[str] = set()
 
     # ---- lifecycle ----
 
@@ -207,7 +208,10 @@ class LiveConnection:
             elif isinstance(action, PushAudio):
                 if self.backend is not None:
                     self.backend.accept_audio(self.session_id, action.data, action.rate)
-                self._voice_input().push(action.data, action.rate)
+                if self.app.config.asr == "off":
+                    self._note_once("speech recognition is off on this server (asr = off)")
+                else:
+                    self._voice_input().push(action.data, action.rate)
             elif isinstance(action, MarkActivity):
                 voice_in = self._voice_input()
                 if action.kind == "open":
@@ -225,6 +229,11 @@ class LiveConnection:
                 self._close(action.code, action.reason)
             elif isinstance(action, Note):
                 log.info("session %s: %s", self.session_id, action.message)
+
+    def _note_once(self, message: str) -> None:
+        if message not in self._notes:
+            self._notes.add(message)
+            log.info("session %s: %s", self.session_id, message)
 
     def _engine_event(self, event: EngineEvent) -> None:
         if self.session is not None and not self._closing:
