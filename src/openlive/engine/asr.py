@@ -116,14 +116,11 @@ class RemoteAsr(AsrBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        import httpx
+        from .openai_http import base_v1, sync_client
 
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
+        self.base_url = base_v1(base_url)
         self.model = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=timeout)
+        self._client = sync_client(api_key, timeout)
 
     def transcribe(self, samples: Floats, language: str | None = None) -> str:
         import httpx

@@ -12,6 +12,7 @@ import httpx
 from ..errors import EngineError
 from ..session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
 from .base import Capabilities, LLMBackend
+from .openai_http import base_v1, client_headers
 
 __all__ = ["RemoteBackend"]
 
@@ -27,13 +28,10 @@ class RemoteBackend(LLMBackend):
         api_key: str | None = None,
         timeout: float = 60.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
+        self.base_url = base_v1(base_url)
         self.model = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
-            headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+            headers=client_headers(api_key), timeout=httpx.Timeout(timeout, connect=5.0)
         )
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:

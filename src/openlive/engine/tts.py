@@ -12,16 +12,18 @@
 from __future__ import annotations
 
 import abc
+import io
 import json
 import re
 import shutil
 import subprocess
 import threading
+import wave
 from typing import Any
 
 import numpy as np
 
-from ..audio.pcm import OUTPUT_RATE, Floats, pcm16_to_float, resample
+from ..audio.pcm import OUTPUT_RATE, Floats, read_wav, resample
 from ..errors import EngineError
 
 __all__ = ["EspeakTts", "PiperTts", "RemoteTts", "TtsBackend", "espeak_languages"]
@@ -50,6 +52,14 @@ def espeak_languages() -> set[str]:
         if len(cols) >= 2:
             codes.add(cols[1].lower())
     return codes
+
+
+def _wav_at_output_rate(wav: bytes) -> Floats:
+    try:
+        samples, rate = read_wav(io.BytesIO(wav))
+    except (EOFError, wave.Error, ValueError) as exc:
+        raise EngineError(f"speech synthesis returned unreadable audio: {exc}") from exc
+    return resample(samples, rate, OUTPUT_RATE)
 
 
 class TtsBackend(abc.ABC):
@@ -167,10 +177,7 @@ class EspeakTts(TtsBackend):
         )
         if out.returncode != 0 or len(out.stdout) < 44:
             raise EngineError(f"espeak-ng failed for voice {name}: {out.stderr[:200]!r}")
-        wav = out.stdout
-        rate = int.from_bytes(wav[24:28], "little")
-        data_at = wav.find(b"data") + 8
-        return resample(pcm16_to_float(wav[data_at:]), rate, OUTPUT_RATE)
+        return _wav_at_output_rate(out.stdout)
 
 
 class RemoteTts(TtsBackend):
@@ -186,15 +193,12 @@ class RemoteTts(TtsBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        import httpx
+        from .openai_http import base_v1, sync_client
 
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
+        self.base_url = base_v1(base_url)
         self.model = model
         self.voice = voice
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=timeout)
+        self._client = sync_client(api_key, timeout)
 
     def synthesize(self, text: str, voice: str | None = None) -> Floats:
         import httpx
@@ -213,7 +217,4 @@ class RemoteTts(TtsBackend):
             ) from exc
         if response.status_code != 200:
             raise EngineError(f"remote speech synthesis answered HTTP {response.status_code}")
-        wav = response.content
-        rate = int.from_bytes(wav[24:28], "little")
-        data_at = wav.find(b"data") + 8
-        return resample(pcm16_to_float(wav[data_at:]), rate, OUTPUT_RATE)
+        return _wav_at_output_rate(response.content)
