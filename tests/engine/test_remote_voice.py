@@ -124,3 +124,31 @@ async def test_server_with_remote_speech(speech_server: str, question: np.ndarra
     assert "capital of italy" in " ".join(out.input_transcript).lower()
     assert "echo" in " ".join(out.output_transcript).lower()
     assert out.seconds > 0.5
+
+
+async def test_speech_backend_dying_mid_session_closes_1011(question: np.ndarray) -> None:
+    from openlive import LiveConnectionClosed
+
+    config = ServerConfig(
+        port=0, no_tls=True, model="echo", asr="remote", asr_url="http://127.0.0.1:9/v1"
+    )
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        with pytest.raises(LiveConnectionClosed) as info:
+            async with client.aio.live.connect(
+                model="echo", config={"response_modalities": ["TEXT"]}
+            ) as session:
+                sender = asyncio.create_task(
+                    send_audio(session, question, trailing_silence_ms=1500)
+                )
+                async for _ in session.stream():
+                    pass
+        sender.cancel()
+        # the server keeps serving others
+        async with client.aio.live.connect(
+            model="echo", config={"response_modalities": ["TEXT"]}
+        ) as session:
+            await session.send_client_content(turns="still here")
+            assert "".join([m.text or "" async for m in session.receive()]) == "echo: still here"
+    assert info.value.code == 1011
+    assert "speech recognition failed" in info.value.reason

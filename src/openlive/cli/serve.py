@@ -37,6 +37,9 @@ def serve_command(args: argparse.Namespace) -> int:
             if row.get("loading"):
                 state = " - loading in the background; sessions wait for it"
             say(f"openlive:   {row['name']} -> {row['engine']}{extra}{state}")
+        voice = app.voice.describe()
+        when = "loading in the background" if voice["loading"] else "loads on first use"
+        say(f"openlive:   voice: recognition {voice['asr']}, synthesis {voice['tts']} ({when})")
         if app.tls_cert is not None:
             say(f"openlive: TLS certificate {app.tls_cert}")
             say(f"openlive:   Python SDK: export SSL_CERT_FILE={app.tls_cert}")

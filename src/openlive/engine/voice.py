@@ -156,20 +156,27 @@ class VoiceStack:
         voice_input.start()
         return voice_input
 
-    def output_for(self, tts: TtsBackend, emit: Callable[[EngineEvent], None]) -> VoiceOutput:
+    def output_for(
+        self,
+        tts: TtsBackend,
+        emit: Callable[[EngineEvent], None],
+        fail: Callable[[str], None] | None = None,
+    ) -> VoiceOutput:
         return VoiceOutput(
             tts=tts,
             scheduler=self.scheduler,
             emit=emit,
+            fail=fail,
             chunk_ms=self.settings.chunk_ms,
             lead_ms=self.settings.lead_ms,
         )
 
     def describe(self) -> dict[str, object]:
         return {
-            "asr": self.asr.name,
+            "asr": "off" if self.settings.asr == "off" else self.asr.name,
             "tts": self.piper.name,
             "ready": self.loaded,
+            "loading": self._loading is not None and not self._loading.done(),
             "error": self.error,
             "languages": len(self.languages),
         }

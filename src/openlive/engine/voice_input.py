@@ -109,8 +109,7 @@ class VoiceInput:
         try:
             self.vad = (await self._vad_model()).stream()
         except EngineError as exc:
-            if self.fail is not None:
-                self.fail(str(exc))
+            self._failed(str(exc))
             return
         while True:
             kind, samples = await self._queue.get()
@@ -123,7 +122,12 @@ class VoiceInput:
                     self.endpointer.force_end()
                     await self._end(time.monotonic())
             except EngineError as exc:
-                log.warning("voice input: %s", exc)
+                self._failed(f"voice input failed: {exc}")
+
+    def _failed(self, reason: str) -> None:
+        log.warning("voice input: %s", reason)
+        if self.fail is not None:
+            self.fail(reason)
 
     async def _audio(self, samples: Floats) -> None:
         if not self.automatic:
@@ -237,8 +241,9 @@ class VoiceInput:
             except asyncio.CancelledError:
                 return
             except EngineError as exc:
-                log.warning("speech recognition failed: %s", exc)
-                text = ""
+                # the user's words are lost: say so rather than answer nothing
+                self._failed(f"speech recognition failed: {exc}")
+                return
             self.emit(UserTranscript(text, True, time.monotonic() - started))
 
     async def _maybe_partial(self) -> None:

@@ -35,7 +35,9 @@ class VoiceOutput:
         emit: Callable[[EngineEvent], None],
         chunk_ms: int = 100,
         lead_ms: int = 250,
+        fail: Callable[[str], None] | None = None,
     ) -> None:
+        self.fail = fail
         self.tts = tts
         self.scheduler = scheduler
         self.emit = emit
@@ -99,7 +101,9 @@ class VoiceOutput:
                 )
             except EngineError as exc:
                 log.warning("speech synthesis failed: %s", exc)
-                continue
+                if self.fail is not None:
+                    self.fail(f"speech synthesis failed: {exc}")
+                return
             await audio.put((item, float_to_pcm16(samples), time.monotonic() - started))
 
     async def _release(self, turn_id: int, audio: asyncio.Queue[object]) -> None:

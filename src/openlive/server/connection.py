@@ -262,22 +262,25 @@ class LiveConnection:
             trace["first_audio"] = now
             self.app.record_voice_turn(self.session_id, trace)
 
+    def _voice_failed(self, reason: str) -> None:
+        """A voice backend failed: end this session with 1011 and the reason."""
+        if self.session is not None and not self._closing:
+            self._apply(self.session.fail(ServerFault(reason)))
+
     def _voice_input(self) -> VoiceInput:
         if self.voice_in is None:
             assert self.session is not None
-            session = self.session
-
-            def fail(reason: str) -> None:
-                if not self._closing:
-                    self._apply(session.fail(ServerFault(reason)))
-
-            self.voice_in = self.app.voice.input_for(session.state.setup, self._engine_event, fail)
+            self.voice_in = self.app.voice.input_for(
+                self.session.state.setup, self._engine_event, self._voice_failed
+            )
         return self.voice_in
 
     def _voice_output(self) -> VoiceOutput:
         if self.voice_out is None:
             assert self._tts is not None
-            self.voice_out = self.app.voice.output_for(self._tts, self._engine_event)
+            self.voice_out = self.app.voice.output_for(
+                self._tts, self._engine_event, self._voice_failed
+            )
         return self.voice_out
 
     def _close(self, code: int, reason: str) -> None:
