@@ -1,6 +1,6 @@
 """Regenerate the tables in docs/configuration.md and docs/protocol.md from the code.
 
-    python scripts/gen_docs.py
+python scripts/gen_docs.py
 """
 
 from __future__ import annotations
@@ -13,8 +13,17 @@ from openlive.server.config import SETTINGS, ServerConfig
 from openlive.session.features import FIELD_TREATMENT
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-FILE_ONLY = {"models", "echo_delay", "setup_timeout", "max_reply_tokens", "asr_model",
-             "tts_model", "tts_voice", "audio_lead_ms", "audio_chunk_ms"}
+FILE_ONLY = {
+    "models",
+    "echo_delay",
+    "setup_timeout",
+    "max_reply_tokens",
+    "asr_model",
+    "tts_model",
+    "tts_voice",
+    "audio_lead_ms",
+    "audio_chunk_ms",
+}
 
 
 def settings_table() -> str:
@@ -28,8 +37,9 @@ def settings_table() -> str:
             flag = "(file or env)"
         else:
             flag = f"`--{f.name.replace('_', '-')}`"
-        rows.append(f"| `{f.name}` | `OPENLIVE_{f.name.upper()}` | {flag} | {shown} | "
-                    f"{SETTINGS[f.name]} |")
+        rows.append(
+            f"| `{f.name}` | `OPENLIVE_{f.name.upper()}` | {flag} | {shown} | {SETTINGS[f.name]} |"
+        )
     return "\n".join(rows)
 
 

@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 scripts/install.sh --dev
 . .venv/bin/activate
 echo "[test] ruff" >&2
-ruff check src tests benchmarks
-ruff format --check src tests benchmarks
+ruff check src tests benchmarks scripts
+ruff format --check src tests benchmarks scripts
 echo "[test] mypy --strict" >&2
 mypy src
 echo "[test] pytest" >&2

@@ -113,3 +113,16 @@ def test_protocol_doc_lists_every_field_treatment() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
     for path, treatment in FIELD_TREATMENT.items():
         assert f"| `{path}` | {treatment.value} |" in docs, path
+
+
+def test_documented_flags_exist() -> None:
+    import re
+
+    from openlive.cli.main import build_parser
+
+    parser = build_parser()
+    serve = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    flags = {opt for action in serve._actions for opt in action.option_strings}
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    documented = set(re.findall(r"\| `(--[a-z-]+)`", docs))
+    assert documented and documented <= flags, documented - flags

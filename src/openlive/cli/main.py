@@ -52,6 +52,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--remote-model", help="model name for the remote engine")
     p.add_argument("--remote-api-key", help="bearer token for the remote engine")
     p.add_argument(
+        "--asr", choices=["embedded", "remote", "off"], help="speech recognition (default embedded)"
+    )
+    p.add_argument("--asr-url", help="OpenAI-compatible base URL for remote recognition")
+    p.add_argument(
+        "--tts", choices=["embedded", "remote"], help="speech synthesis (default embedded)"
+    )
+    p.add_argument("--tts-url", help="OpenAI-compatible base URL for remote synthesis")
+    p.add_argument(
         "--binary-frames",
         action="store_true",
         default=None,
