@@ -218,3 +218,46 @@ def test_talk_cli_without_sound_device_is_clear(embedded_serve: ServerProcess) -
     )
     assert out.returncode == 2
     assert "--input" in out.stderr
+
+
+async def test_other_input_rates_are_resampled(embedded_serve: ServerProcess, speech) -> None:
+    from openlive.audio import float_to_pcm16
+
+    audio_24k = float_to_pcm16(resample(speech["italy"], SPEECH_RATE, 24000))
+    config = {
+        **VOICE,
+        "response_modalities": ["TEXT"],
+        "realtime_input_config": {"automatic_activity_detection": {"disabled": True}},
+    }
+    client = Client(base_url=embedded_serve.http_url)
+    out = AudioCollector()
+    async with client.aio.live.connect(model="gemini-2.0-flash", config=config) as session:
+        await session.send_realtime_input(activity_start={})
+        for i in range(0, len(audio_24k), 4800):  # 100 ms chunks at 24 kHz
+            await session.send_realtime_input(
+                audio={"data": audio_24k[i : i + 4800], "mime_type": "audio/pcm;rate=24000"}
+            )
+        await session.send_realtime_input(activity_end={})
+        await out.collect_turn(session)
+    assert "capital of italy" in " ".join(out.input_transcript).lower()
+    assert "rome" in "".join(out.text).lower()
+
+
+async def test_audio_stream_end_flushes_the_utterance(
+    embedded_serve: ServerProcess, speech
+) -> None:
+    config = {
+        **VOICE,
+        "response_modalities": ["TEXT"],
+        "realtime_input_config": {"automatic_activity_detection": {"silence_duration_ms": 5000}},
+    }  # only audioStreamEnd can end this turn
+    client = Client(base_url=embedded_serve.http_url)
+    out = AudioCollector()
+    async with client.aio.live.connect(model="gemini-2.0-flash", config=config) as session:
+        await send_audio(session, speech["france"], trailing_silence_ms=300)
+        await session.send_realtime_input(audio_stream_end=True)
+        started = time.monotonic()
+        await out.collect_turn(session)
+    assert time.monotonic() - started < 4.5  # well before the 5 s silence would have ended it
+    assert "capital of france" in " ".join(out.input_transcript).lower()
+    assert "paris" in "".join(out.text).lower()
