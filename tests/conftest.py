@@ -3,7 +3,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -35,9 +34,7 @@ async def running_app(config: ServerConfig) -> AsyncIterator[RunningServer]:
 
 
 @pytest.fixture
-async def echo_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[RunningServer]:
+async def echo_server() -> AsyncIterator[RunningServer]:
     config = ServerConfig(port=0, tls_port=0, model="echo", echo_delay=0.005, max_sessions=4)
     async with running_app(config) as server:
         yield server

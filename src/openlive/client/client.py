@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .. import __version__
 from ..errors import LiveConnectionClosed
+from ..protocol.codec import encode_client_message
 from ..types import ClientMessage, ServerMessage
 from .convert import build_setup
 from .session import AsyncSession, LiveCallbacks
@@ -120,7 +121,7 @@ class AsyncLive:
             raise LiveConnectionClosed(1006, f"cannot reach {url}: {exc}") from exc
         session: AsyncSession | None = None
         try:
-            await ws.send(_dumps(ClientMessage(setup=setup)))
+            await ws.send(encode_client_message(ClientMessage(setup=setup)))
             try:
                 first = await ws.recv()
             except ConnectionClosed as exc:
@@ -166,9 +167,3 @@ class Live:
                 runner.run(cm.__aexit__(None, None, None))
         finally:
             runner.stop()
-
-
-def _dumps(message: ClientMessage) -> str:
-    import json
-
-    return json.dumps(message.to_wire(), separators=(",", ":"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from ..errors import LiveConnectionClosed
+from ..protocol.codec import encode_client_message
 from ..types import (
     ActivityEnd,
     ActivityStart,
@@ -186,7 +186,7 @@ class AsyncSession:
         if self.is_closed:
             code, reason = self._close or (1000, "session closed by the client")
             raise LiveConnectionClosed(code, reason)
-        text = json.dumps(message.to_wire(), separators=(",", ":"))
+        text = encode_client_message(message)
         try:
             await self._ws.send(text.encode() if self._binary else text)
         except ConnectionClosed as exc:

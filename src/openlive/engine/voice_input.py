@@ -65,6 +65,7 @@ class VoiceInput:
         self._resamplers: dict[int, StreamResampler] = {}
         self._queue: asyncio.Queue[tuple[str, Floats | None]] = asyncio.Queue()
         self._prefix: deque[Floats] = deque()
+        self._prefix_samples = 0
         self._recognizing = asyncio.Lock()
         self._utterance: list[Floats] = []
         self._utterance_samples = 0
@@ -184,18 +185,20 @@ class VoiceInput:
 
     def _keep_prefix(self, samples: Floats) -> None:
         self._prefix.append(samples)
+        self._prefix_samples += samples.size
         keep_ms = (
             MAX_UTTERANCE_S * 500 if self.all_input else self.endpointer.settings.prefix_padding_ms
         )
         limit = int(keep_ms * SPEECH_RATE // 1000) + samples.size
-        while len(self._prefix) > 1 and sum(c.size for c in self._prefix) > limit:
-            self._prefix.popleft()
+        while len(self._prefix) > 1 and self._prefix_samples > limit:
+            self._prefix_samples -= self._prefix.popleft().size
 
     def _begin(self, now: float) -> None:
         self._collecting = True
         self._utterance = list(self._prefix)
         self._utterance_samples = sum(c.size for c in self._utterance)
         self._prefix.clear()
+        self._prefix_samples = 0
         self._partial_at = self._utterance_samples
         self.emit(UserSpeechStarted(now))
 

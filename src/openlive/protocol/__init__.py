@@ -1,6 +1,12 @@
 """Wire-level protocol: routes, credentials, frame codec."""
 
-from .codec import MAX_SERVER_MESSAGE, decode_client_message, encode_server_message, split_message
+from .codec import (
+    MAX_SERVER_MESSAGE,
+    decode_client_message,
+    encode_client_message,
+    encode_server_message,
+    split_message,
+)
 from .credentials import Credential, KeyChecker, extract_credential
 from .routes import Method, Route, match_route, normalize_path
 
@@ -11,6 +17,7 @@ __all__ = [
     "Method",
     "Route",
     "decode_client_message",
+    "encode_client_message",
     "encode_server_message",
     "extract_credential",
     "match_route",

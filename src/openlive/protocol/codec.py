@@ -11,7 +11,13 @@ from pydantic.alias_generators import to_camel
 from ..errors import InvalidArgument
 from ..types import ClientMessage, Content, ServerContent, ServerMessage
 
-__all__ = ["MAX_SERVER_MESSAGE", "decode_client_message", "encode_server_message", "split_message"]
+__all__ = [
+    "MAX_SERVER_MESSAGE",
+    "decode_client_message",
+    "encode_client_message",
+    "encode_server_message",
+    "split_message",
+]
 
 MAX_SERVER_MESSAGE = 1 << 20
 """The official Python client refuses frames of 1 MiB or more (websockets' default max_size)."""
@@ -34,6 +40,11 @@ def decode_client_message(frame: str | bytes) -> ClientMessage:
         if any(e["type"] == "model_type" and not e["loc"] for e in exc.errors()):
             raise InvalidArgument("frame must be a JSON object") from None
         raise InvalidArgument(_describe(exc)) from None
+
+
+def encode_client_message(message: ClientMessage) -> str:
+    """camelCase JSON with standard base64: what openlive's SDK sends."""
+    return json.dumps(message.to_wire(), separators=(",", ":"))
 
 
 def encode_server_message(message: ServerMessage, *, vertex: bool = False) -> str:
