@@ -22,8 +22,8 @@ from benchmarks._common import machine, percentile, start_openlive
 from openlive import Client
 from openlive.audio import SPEECH_RATE, resample
 from openlive.client import send_audio
-from openlive.engine.tts import PiperTts
-from openlive.engine.voice_input import SPECULATE_AFTER_MS
+from openlive.models.speech.tts import PiperTts
+from openlive.session.listening import SPECULATE_AFTER_MS
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -114,8 +114,8 @@ async def run_sessions(
 def stage_rtfs(speech: list[np.ndarray]) -> str:
     """Each stage alone on this machine (no other load): seconds of compute per second of
     audio (lower is faster; 1.0 is exactly real time)."""
-    from openlive.engine.asr import WhisperAsr
-    from openlive.engine.vad import VadModel
+    from openlive.models.speech.asr import WhisperAsr
+    from openlive.models.speech.vad import VadModel
 
     asr = WhisperAsr(threads=2)
     asr.load()

@@ -9,23 +9,10 @@ import re
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from openlive.server.config import SETTINGS, ServerConfig
+from openlive.server.config import FLAGLESS, SETTINGS, ServerConfig
 from openlive.session.features import FIELD_TREATMENT
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-FILE_ONLY = {
-    "models",
-    "echo_delay",
-    "setup_timeout",
-    "max_reply_tokens",
-    "asr_model",
-    "tts_model",
-    "tts_voice",
-    "audio_lead_ms",
-    "audio_chunk_ms",
-}
-
-
 def settings_table() -> str:
     rows = ["| setting | environment | flag | default | meaning |", "|---|---|---|---|---|"]
     for f in fields(ServerConfig):
@@ -33,7 +20,7 @@ def settings_table() -> str:
         shown = "unset" if default is None else "none" if default in ([], {}) else default
         if f.name == "api_keys":
             flag = "`--api-key` (repeatable)"
-        elif f.name in FILE_ONLY:
+        elif f.name in FLAGLESS:
             flag = "(file or env)"
         else:
             flag = f"`--{f.name.replace('_', '-')}`"

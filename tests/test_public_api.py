@@ -24,7 +24,7 @@ def _isort(name: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_sorted_and_resolves(name: str) -> None:
-    if name.endswith("engine.llama"):
+    if name.endswith("llm.llama"):
         pytest.importorskip("llama_cpp")
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)

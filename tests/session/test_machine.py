@@ -12,8 +12,8 @@ from openlive.session import (
     Close,
     GenerationDone,
     GenerationFailed,
+    BeginUtterance,
     LiveSession,
-    MarkActivity,
     PushAudio,
     Send,
     StartGeneration,
@@ -144,7 +144,7 @@ def test_realtime_text_waits_under_no_interruption() -> None:
 def test_manual_activity_brackets_text() -> None:
     s, _ = make({"realtimeInputConfig": {"automaticActivityDetection": {"disabled": True}}})
     assert s.receive_client(msg({"realtimeInput": {"activityStart": {}}}), 1) == [
-        MarkActivity("open")
+        BeginUtterance(1)
     ]
     assert s.receive_client(msg({"realtimeInput": {"text": "what is"}}), 2) == []
     s.receive_client(msg({"realtimeInput": {"text": "two plus two"}}), 3)
@@ -177,8 +177,8 @@ def test_audio_goes_to_the_engine_with_its_rate() -> None:
     )
     a2 = s.receive_client(msg({"realtimeInput": {"mediaChunks": [{"data": "AQI="}]}}), 2)
     assert s.state.audio_bytes_in == 6
-    assert a1 == [PushAudio(b"\x01\x02\x01\x02", 24000)]
-    assert a2 == [PushAudio(b"\x01\x02", 16000)]
+    assert a1 == [PushAudio(b"\x01\x02\x01\x02", 24000, detect=True)]
+    assert a2 == [PushAudio(b"\x01\x02", 16000, detect=True)]
 
 
 def test_engine_failure_closes_1011() -> None:
@@ -267,15 +267,30 @@ def test_bad_pcm_rate() -> None:
 # ---- voice ----
 
 from openlive.session import (  # noqa: E402
+    EndUtterance,
     FinishSpeech,
+    Play,
     Speak,
     SpeechAudio,
     SpeechFinished,
-    SpeechSegment,
+    SpeechReady,
     StopSpeech,
-    UserSpeechStarted,
+    StoreAudio,
     UserTranscript,
+    VoiceActivity,
 )
+
+SPEECH = VoiceActivity((0.9, 0.9))
+SILENCE = VoiceActivity((0.1,) * 17)  # 544 ms: past the default 500 ms
+
+
+def utter(s: LiveSession, text: str, now: float) -> list:
+    """Speech starts and ends (VAD output), then recognition answers: the final actions."""
+    began = s.receive_engine(SPEECH, now)
+    (begin,) = [a for a in began if isinstance(a, BeginUtterance)]
+    ended = s.receive_engine(SILENCE, now)
+    assert EndUtterance(begin.utterance) in ended
+    return s.receive_engine(UserTranscript(begin.utterance, text, True), now)
 
 
 def voice(**extra: object) -> LiveSession:
@@ -293,9 +308,11 @@ def voice(**extra: object) -> LiveSession:
 
 def test_transcript_starts_a_spoken_reply_with_transcriptions() -> None:
     s = voice()
-    interim = s.receive_engine(UserTranscript("what is", False), 0.5)
+    s.receive_engine(SPEECH, 0.2)
+    interim = s.receive_engine(UserTranscript(1, "what is", False), 0.5)
     assert {"serverContent": {"interimInputTranscription": {"text": "what is"}}} in sent(interim)
-    actions = s.receive_engine(UserTranscript("What is the capital of France?", True), 1.0)
+    assert s.receive_engine(SILENCE, 0.9)[-1] == EndUtterance(1)
+    actions = s.receive_engine(UserTranscript(1, "What is the capital of France?", True), 1.0)
     assert sent(actions)[0] == {
         "serverContent": {
             "inputTranscription": {"text": "What is the capital of France?", "finished": True}
@@ -309,10 +326,15 @@ def test_transcript_starts_a_spoken_reply_with_transcriptions() -> None:
     out = s.receive_engine(GenerationDone(turn, 20, 9), 1.2)
     assert [a.text for a in out if isinstance(a, Speak)] == ["It is"]
     assert isinstance(out[-1], FinishSpeech)
-    seg = s.receive_engine(SpeechSegment(turn, "The capital of France is Paris.", 2.0, 1.3), 1.3)
+    seg = s.receive_engine(SpeechReady(turn, "The capital of France is Paris.", 2.0), 1.3)
     assert sent(seg) == [
         {"serverContent": {"outputTranscription": {"text": "The capital of France is Paris."}}}
     ]
+    assert seg[-1] == Play(turn, 1.3)
+    seg = s.receive_engine(SpeechReady(turn, "It is", 0.5), 1.4)
+    # a client that concatenates the pieces reads "...Paris. It is", not "...Paris.It is"
+    assert sent(seg)[0]["serverContent"]["outputTranscription"]["text"] == " It is"
+    assert seg[-1] == Play(turn, 3.3)  # after the first piece on the playback clock
     audio = sent(s.receive_engine(SpeechAudio(turn, b"\x00\x00" * 4), 1.3))
     assert audio[0]["serverContent"]["modelTurn"]["parts"][0]["inlineData"] == {
         "mimeType": "audio/pcm;rate=24000",
@@ -326,17 +348,13 @@ def test_transcript_starts_a_spoken_reply_with_transcriptions() -> None:
 
 def test_barge_in_keeps_only_what_was_heard() -> None:
     s = voice()
-    (start,) = [
-        a
-        for a in s.receive_engine(UserTranscript("tell a story", True), 0.0)
-        if isinstance(a, StartGeneration)
-    ]
+    (start,) = [a for a in utter(s, "tell a story", 0.0) if isinstance(a, StartGeneration)]
     turn = start.request.turn_id
     s.receive_engine(TextDelta(turn, "One two three four. Five six seven eight. Nine"), 0.1)
-    s.receive_engine(SpeechSegment(turn, "One two three four.", 2.0, 10.0), 10.0)
-    s.receive_engine(SpeechSegment(turn, "Five six seven eight.", 2.0, 12.0), 10.5)
-    actions = s.receive_engine(UserSpeechStarted(13.0), 13.0)  # half of the second piece heard
-    assert isinstance(actions[0], CancelGeneration) and isinstance(actions[1], StopSpeech)
+    s.receive_engine(SpeechReady(turn, "One two three four.", 2.0), 10.0)
+    s.receive_engine(SpeechReady(turn, "Five six seven eight.", 2.0), 10.5)
+    actions = s.receive_engine(SPEECH, 13.0)  # half of the second piece heard
+    assert isinstance(actions[1], CancelGeneration) and isinstance(actions[2], StopSpeech)
     assert sent(actions) == [
         {"serverContent": {"interrupted": True}},
         {"serverContent": {"turnComplete": True}},
@@ -348,18 +366,14 @@ def test_barge_in_keeps_only_what_was_heard() -> None:
 
 def test_no_interruption_lets_the_reply_finish() -> None:
     s = voice(realtimeInputConfig={"activityHandling": "NO_INTERRUPTION"})
-    s.receive_engine(UserTranscript("first", True), 0.0)
-    assert s.receive_engine(UserSpeechStarted(1.0), 1.0) == []
+    utter(s, "first", 0.0)
+    assert s.receive_engine(SPEECH, 1.0) == [BeginUtterance(2), StoreAudio("utterance")]
     assert s.generating
 
 
 def test_both_modalities_send_text_and_speech() -> None:
     s = voice(generationConfig={"responseModalities": ["TEXT", "AUDIO"]})
-    (start,) = [
-        a
-        for a in s.receive_engine(UserTranscript("hi", True), 0.0)
-        if isinstance(a, StartGeneration)
-    ]
+    (start,) = [a for a in utter(s, "hi", 0.0) if isinstance(a, StartGeneration)]
     out = s.receive_engine(TextDelta(start.request.turn_id, "Hello there. "), 0.1)
     assert any(isinstance(a, Speak) for a in out)
     assert sent(out)[0]["serverContent"]["modelTurn"]["parts"] == [{"text": "Hello there. "}]
@@ -367,8 +381,4 @@ def test_both_modalities_send_text_and_speech() -> None:
 
 def test_empty_transcript_starts_nothing() -> None:
     s = voice()
-    assert not [
-        a
-        for a in s.receive_engine(UserTranscript("  ", True), 0.0)
-        if isinstance(a, StartGeneration)
-    ]
+    assert not [a for a in utter(s, "  ", 0.0) if isinstance(a, StartGeneration)]

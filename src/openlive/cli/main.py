@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..server.config import add_setting_flags
 
 __all__ = ["main"]
 
@@ -19,53 +20,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "OPENLIVE_* environment variables, then these flags.",
     )
     p.add_argument("--config", help="TOML configuration file")
-    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="plain ws/http port (default 8080; 0 = any)")
-    p.add_argument("--tls-port", type=int, help="wss/https port (default 8443; 0 = any)")
-    p.add_argument("--no-tls", action="store_true", default=None, help="serve plain ws only")
-    p.add_argument("--tls-cert", help="PEM certificate (default: generated for localhost)")
-    p.add_argument("--tls-key", help="PEM private key for --tls-cert")
-    p.add_argument(
-        "--model",
-        choices=["embedded", "echo", "remote"],
-        help="engine for gemini-* names (default embedded)",
-    )
-    p.add_argument(
-        "--api-key",
-        action="append",
-        dest="api_keys",
-        default=None,
-        help="accepted API key (repeatable)",
-    )
-    p.add_argument(
-        "--insecure-no-auth",
-        action="store_true",
-        default=None,
-        help="allow a non-loopback bind with no API key",
-    )
-    p.add_argument("--max-frame-bytes", type=int, help="largest client frame (default 16 MiB)")
-    p.add_argument("--max-sessions", type=int, help="concurrent session limit (default 16)")
-    p.add_argument("--threads", type=int, help="inference threads (default: all cores)")
-    p.add_argument("--llm-path", help="local GGUF model for the embedded engine")
-    p.add_argument("--n-ctx", type=int, help="embedded context length (0 = model's own)")
-    p.add_argument("--remote-url", help="OpenAI-compatible base URL for the remote engine")
-    p.add_argument("--remote-model", help="model name for the remote engine")
-    p.add_argument("--remote-api-key", help="bearer token for the remote engine")
-    p.add_argument(
-        "--asr", choices=["embedded", "remote", "off"], help="speech recognition (default embedded)"
-    )
-    p.add_argument("--asr-url", help="OpenAI-compatible base URL for remote recognition")
-    p.add_argument(
-        "--tts", choices=["embedded", "remote"], help="speech synthesis (default embedded)"
-    )
-    p.add_argument("--tts-url", help="OpenAI-compatible base URL for remote synthesis")
-    p.add_argument(
-        "--binary-frames",
-        action="store_true",
-        default=None,
-        help="send binary instead of text frames",
-    )
-    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    add_setting_flags(p)
 
 
 def _client_args(p: argparse.ArgumentParser) -> None:
@@ -108,8 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
-        from .serve import serve_command
-
+        try:
+            from .serve import serve_command
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.partition(".")[0] == "openlive":
+                raise
+            print(
+                f"openlive serve: {exc.name} is not installed; the server needs the embedded "
+                "extra: pip install 'openlive[embedded]' (or run scripts/install.sh)",
+                file=sys.stderr,
+            )
+            return 2
         return serve_command(args)
     if args.command == "chat":
         from .chat import chat_command

@@ -66,6 +66,9 @@ class LiveCallbacks:
 
 
 _END = object()
+QUEUE_LIMIT = 1024
+"""Server messages held for :meth:`AsyncSession.receive`; when full, the reader waits (and
+TCP backpressure reaches the server) until the application takes some."""
 
 
 class AsyncSession:
@@ -80,7 +83,8 @@ class AsyncSession:
         self._ws = ws
         self.session_id = session_id
         self._callbacks = callbacks
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
+        self._ended = False
         self._closed_by_user = False
         self._close: tuple[int, str] | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -108,6 +112,8 @@ class AsyncSession:
         self._closed_by_user = True
         await self._ws.close(1000)
         if self._reader is not None:
+            if not self._reader.done():
+                self._reader.cancel()  # it may be waiting for room in a queue nobody reads
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
 
@@ -135,7 +141,7 @@ class AsyncSession:
                 if self._callbacks.on_message is not None:
                     await self._call(self._callbacks.on_message, message)
                 else:
-                    self._queue.put_nowait(message)
+                    await self._queue.put(message)
         except ConnectionClosed:
             pass
         except Exception as exc:  # transport errors: report, then end like a close
@@ -146,7 +152,9 @@ class AsyncSession:
             if code is None:
                 code, reason = 1006, "connection lost"
             self._close = (code, reason or "")
-            self._queue.put_nowait(_END)
+            self._ended = True
+            if not self._queue.full():
+                self._queue.put_nowait(_END)
             await self._call(self._callbacks.on_close, code, reason)
 
     # ---- receiving ----
@@ -154,9 +162,11 @@ class AsyncSession:
     async def _next(self) -> ServerMessage | None:
         if self._callbacks.on_message is not None:
             raise RuntimeError("this session delivers messages to on_message; receive() is unused")
-        item = await self._queue.get()
+        if self._ended and self._queue.empty():
+            item: object = _END
+        else:
+            item = await self._queue.get()
         if item is _END:
-            self._queue.put_nowait(_END)  # every later call ends too
             if self._closed_by_user:
                 return None
             code, reason = self._close or (1006, "connection lost")

@@ -18,13 +18,17 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from .. import __version__
-from ..engine import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
-from ..engine.voice import VoiceSettings, VoiceStack
-from ..protocol import KeyChecker, match_route, normalize_path
+from ..models import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
+from ..models.speech.stack import VoiceSettings, VoiceStack
+from ..protocol import KeyChecker, Method, Route, match_route, normalize_path
+from ..runtime import LiveRuntime, LiveServices, SessionRuntime
+from ..types import ClientMessage
 from .config import ServerConfig
-from .connection import LiveConnection
+from .connection import Connection, ConnectionServices
+from .loop_monitor import LoopMonitor
 from .tls import ensure_self_signed, server_context
 
 __all__ = ["App", "run_server"]
@@ -38,7 +42,7 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
     backends: dict[str, LLMBackend] = {"echo": EchoBackend(delay=config.echo_delay)}
     wants_embedded = config.model == "embedded" or "embedded" in config.models.values()
     if wants_embedded:
-        from ..engine.llama import LlamaBackend
+        from ..models.llm.llama import LlamaBackend
 
         label = Path(config.llm_path).stem if config.llm_path else "qwen2.5-coder-0.5b-instruct"
         backends["embedded"] = LlamaBackend(
@@ -82,8 +86,26 @@ class App:
         self.voice_turns: deque[dict[str, float | str]] = deque(maxlen=200)
         self.servers: list[Server] = []
         self.tls_cert: Path | None = None
+        self.loop_monitor = LoopMonitor()
+        self.connections: set[ServerConnection] = set()
+        self.refused_connections = 0
+        self.live = LiveServices(
+            registry=self.registry,
+            scheduler=self.scheduler,
+            voice=self.voice,
+            recognition=config.asr != "off",
+            outbox_limit=config.outbox_frames,
+            binary_frames=config.binary_frames,
+            record_voice_turn=self.record_voice_turn,
+        )
+        self.connection_services = ConnectionServices(
+            keys=self.keys,
+            openers={Method.LIVE: self._open_live},
+            setup_timeout=config.setup_timeout,
+        )
 
     async def start(self) -> None:
+        self.loop_monitor.start()
         for backend in self.registry.backends.values():
             await backend.start()
         if self.config.model != "echo":
@@ -91,18 +113,43 @@ class App:
             await self.voice.start()
 
     async def close(self) -> None:
+        """Stop listening, end every session (each with its close frame), then release the
+        models and their threads."""
         for server in self.servers:
             server.close()
         for server in self.servers:
             await server.wait_closed()
         for backend in self.registry.backends.values():
             await backend.close()
-        self.scheduler.shutdown()
+        await self.voice.close()
+        await self.loop_monitor.stop()
+        await self.scheduler.shutdown()
+
+    async def _open_live(
+        self, session_id: str, first: ClientMessage, route: Route, ws: ServerConnection
+    ) -> SessionRuntime:
+        assert first.setup is not None
+        vertex = route.vertex
+        if route.proxy:
+            vertex = (first.setup.model or "").startswith(("publishers/", "projects/"))
+        return await LiveRuntime.open(self.live, session_id, first.setup, route, ws, vertex=vertex)
 
     # ---- HTTP ----
 
     def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            # a handshake that failed after this point never reached handle(): drop it here
+            self.connections = {c for c in self.connections if c.state is not State.CLOSED}
+            if len(self.connections) >= self.config.max_connections:
+                self.refused_connections += 1
+                message = f"server at capacity ({self.config.max_connections} connections)"
+                return _json(
+                    ws,
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    {"error": {"code": 503, "status": "UNAVAILABLE", "message": message}},
+                )
+            # counted from the handshake on, until the connection is gone
+            self.connections.add(ws)
             return None
         path = normalize_path(request.path)
         if path == "/healthz":
@@ -160,6 +207,10 @@ class App:
             "sessions": self.scheduler.sessions,
             "max_sessions": self.scheduler.max_sessions,
             "models": self.registry.listing(),
+            "connections": len(self.connections),
+            "max_connections": self.config.max_connections,
+            "refused_connections": self.refused_connections,
+            "loop_lag_ms": self.loop_monitor.describe(),
             "voice": self.voice.describe(),
             "voice_turns": list(self.voice_turns)[-20:],
         }
@@ -171,7 +222,10 @@ class App:
         assert request is not None
         route = match_route(request.path)
         assert route is not None
-        await LiveConnection(self, ws, route).run()
+        try:
+            await Connection(self.connection_services, ws, route).run()
+        finally:
+            self.connections.discard(ws)
 
     async def listen(self) -> list[str]:
         """Bind the ports; return the URLs served."""

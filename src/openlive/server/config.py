@@ -6,17 +6,18 @@ default are listed in ``docs/configuration.md`` (generated from :data:`SETTINGS`
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["SETTINGS", "ServerConfig", "load_config"]
+__all__ = ["CHOICES", "FLAGLESS", "SETTINGS", "ServerConfig", "add_setting_flags", "load_config"]
 
 SETTINGS: dict[str, str] = {
     "host": "address to bind (a non-loopback address needs api_keys or insecure_no_auth)",
@@ -30,6 +31,8 @@ SETTINGS: dict[str, str] = {
     "insecure_no_auth": "allow a non-loopback bind with no API keys",
     "max_frame_bytes": "largest client frame; bigger frames close the session with 1009",
     "max_sessions": "concurrent sessions before new ones are refused with 1011",
+    "max_connections": "open connections (handshakes included) before new ones get HTTP 503",
+    "outbox_frames": "server messages queued per session before its stages wait for the client",
     "threads": "inference threads shared by all models (default: all cores)",
     "llm_path": "a local GGUF file for the embedded engine (default: the bundled Qwen2.5 0.5B)",
     "n_ctx": "embedded context length (0 = what the model was trained with)",
@@ -54,6 +57,16 @@ SETTINGS: dict[str, str] = {
 }
 
 
+CHOICES: dict[str, tuple[str, ...]] = {
+    "model": ("embedded", "echo", "remote"),
+    "asr": ("embedded", "remote", "off"),
+    "tts": ("embedded", "remote"),
+    "log_level": ("debug", "info", "warning", "error"),
+}
+FLAGLESS = {"models"}
+"""Settings with no command-line flag (a table: set them in the file or the environment)."""
+
+
 @dataclass
 class ServerConfig:
     host: str = "127.0.0.1"
@@ -67,6 +80,8 @@ class ServerConfig:
     insecure_no_auth: bool = False
     max_frame_bytes: int = 16 * 1024 * 1024
     max_sessions: int = 16
+    max_connections: int = 64
+    outbox_frames: int = 256
     threads: int = 0
     llm_path: str | None = None
     n_ctx: int = 0
@@ -107,6 +122,10 @@ class ServerConfig:
             raise ConfigError("audio_chunk_ms must be between 20 and 500")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key must be given together")
+        if self.max_connections < self.max_sessions:
+            raise ConfigError("max_connections must be at least max_sessions")
+        if self.outbox_frames < 8:
+            raise ConfigError("outbox_frames must be at least 8")
         if self.max_frame_bytes < 1024:
             raise ConfigError("max_frame_bytes must be at least 1024")
         if not self.is_loopback() and not self.api_keys and not self.insecure_no_auth:
@@ -181,3 +200,28 @@ def load_config(
     config = ServerConfig(**{k: _coerce(k, v) for k, v in values.items()})
     config.validate()
     return config
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting (``--max-sessions`` for ``max_sessions``), typed from
+    :class:`ServerConfig` and described by :data:`SETTINGS`; unset flags stay ``None`` so the
+    file and the environment keep their say."""
+    for f in fields(ServerConfig):
+        if f.name in FLAGLESS:
+            continue
+        kind = str(f.type)
+        default = f.default if f.default is not MISSING else None
+        shown = f" (default {default})" if default not in (None, "", False) else ""
+        help_text = SETTINGS[f.name] + shown
+        flag = "--" + f.name.replace("_", "-")
+        if kind == "bool":
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        elif kind.startswith("list"):
+            parser.add_argument(
+                "--api-key", action="append", dest=f.name, default=None, help=help_text
+            )
+        else:
+            convert = {"int": int, "float": float}.get(kind.split(" ")[0], str)
+            parser.add_argument(
+                flag, type=convert, choices=CHOICES.get(f.name), default=None, help=help_text
+            )

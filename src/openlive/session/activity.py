@@ -17,7 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["FRAME_MS", "ActivityChange", "Endpointer", "EndpointerSettings"]
+from pydantic import BaseModel
+
+from ..types import Setup
+
+__all__ = [
+    "FRAME_MS",
+    "ActivityChange",
+    "EndpointState",
+    "Endpointer",
+    "EndpointerSettings",
+]
 
 FRAME_MS = 32
 
@@ -53,6 +63,21 @@ class EndpointerSettings:
             prefix_padding_ms=300 if prefix_padding_ms is None else max(0, prefix_padding_ms),
         )
 
+    @classmethod
+    def from_setup(cls, setup: Setup) -> EndpointerSettings:
+        """The settings of ``realtimeInputConfig.automaticActivityDetection`` (defaults when
+        absent)."""
+        ric = setup.realtime_input_config
+        aad = ric.automatic_activity_detection if ric else None
+        if aad is None:
+            return cls()
+        return cls.from_config(
+            aad.start_of_speech_sensitivity,
+            aad.end_of_speech_sensitivity,
+            aad.silence_duration_ms,
+            aad.prefix_padding_ms,
+        )
+
     @property
     def silence_frames(self) -> int:
         return max(1, -(-self.silence_ms // FRAME_MS))
@@ -62,47 +87,74 @@ class EndpointerSettings:
         return self.prefix_padding_ms // FRAME_MS
 
 
-class Endpointer:
-    """Frame-by-frame speech state. :meth:`push` returns a change or ``None``."""
+class EndpointState(BaseModel):
+    """The endpointer's whole state (part of the session's JSON snapshot)."""
 
-    def __init__(self, settings: EndpointerSettings | None = None) -> None:
+    speaking: bool = False
+    frame: int = 0
+    started_at: int = 0
+    """Frame index where the current (or last) speech started."""
+    last_voice: int = 0
+    """Frame index of the last frame above the end threshold while speaking."""
+    run: int = 0
+
+
+class Endpointer:
+    """Frame-by-frame speech state. :meth:`push` returns a change or ``None``. Its state lives
+    in an :class:`EndpointState` it is given (or makes), so the session can snapshot it."""
+
+    def __init__(
+        self, settings: EndpointerSettings | None = None, state: EndpointState | None = None
+    ) -> None:
         self.settings = settings or EndpointerSettings()
-        self.speaking = False
-        self.frame = 0
-        self.started_at = 0
-        """Frame index where the current (or last) speech started."""
-        self.last_voice = 0
-        """Frame index of the last frame above the end threshold while speaking."""
-        self._run = 0
+        self.state = state if state is not None else EndpointState()
+
+    @property
+    def speaking(self) -> bool:
+        return self.state.speaking
+
+    @property
+    def started_at(self) -> int:
+        return self.state.started_at
+
+    @property
+    def last_voice(self) -> int:
+        return self.state.last_voice
+
+    @property
+    def frame(self) -> int:
+        return self.state.frame
 
     def push(self, probability: float) -> ActivityChange | None:
-        s = self.settings
-        index = self.frame
-        self.frame += 1
-        if not self.speaking:
-            self._run = self._run + 1 if probability >= s.start_threshold else 0
-            if self._run >= s.start_frames:
-                self.speaking = True
-                self.started_at = index - s.start_frames + 1
-                self.last_voice = index
-                self._run = 0
+        s, st = self.settings, self.state
+        index = st.frame
+        st.frame += 1
+        if not st.speaking:
+            st.run = st.run + 1 if probability >= s.start_threshold else 0
+            if st.run >= s.start_frames:
+                st.speaking = True
+                st.started_at = index - s.start_frames + 1
+                st.last_voice = index
+                st.run = 0
                 return ActivityChange.STARTED
             return None
         if probability >= s.end_threshold:
-            self.last_voice = index
+            st.last_voice = index
             return None
-        if index - self.last_voice >= s.silence_frames:
-            self.speaking = False
+        if index - st.last_voice >= s.silence_frames:
+            st.speaking = False
             return ActivityChange.ENDED
         return None
 
     def silence_frames(self) -> int:
         """Frames of silence since the last voiced frame (0 when not speaking)."""
-        return self.frame - 1 - self.last_voice if self.speaking else 0
+        st = self.state
+        return st.frame - 1 - st.last_voice if st.speaking else 0
 
     def force_end(self) -> bool:
         """End speech now (``audioStreamEnd``); True if speech was in progress."""
-        was = self.speaking
-        self.speaking = False
-        self._run = 0
+        st = self.state
+        was = st.speaking
+        st.speaking = False
+        st.run = 0
         return was

@@ -1,49 +1,116 @@
-"""What goes into and comes out of the session state machine.
+"""What goes into and comes out of the session core.
 
 Inputs: decoded client messages, engine events (below) and ticks, each with a timestamp.
-Outputs: actions for the I/O adapter to perform, in order.
+Outputs: actions for the session runtime to perform, in order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..types import ServerMessage
 
 __all__ = [
     "Action",
+    "AudioTarget",
+    "BeginUtterance",
     "CancelGeneration",
+    "CancelSpeculation",
     "ChatMessage",
     "Close",
+    "EndUtterance",
     "EngineEvent",
     "FinishSpeech",
+    "FlushSpeech",
+    "FunctionCallPart",
+    "FunctionResponsePart",
     "GenerationDone",
     "GenerationFailed",
     "GenerationRequest",
-    "MarkActivity",
+    "InlinePart",
+    "MessagePart",
     "Note",
+    "Play",
     "Prefill",
     "PushAudio",
+    "RecognizePartial",
     "SamplingParams",
     "Send",
     "Speak",
+    "Speculate",
     "SpeechAudio",
     "SpeechFinished",
-    "SpeechSegment",
+    "SpeechFlushed",
+    "SpeechReady",
     "StartGeneration",
     "StopSpeech",
+    "StoreAudio",
     "TextDelta",
-    "UserSpeechEnded",
-    "UserSpeechStarted",
+    "TextPart",
+    "ToolSpec",
     "UserTranscript",
+    "VoiceActivity",
 ]
+
+
+# ---- what an engine is asked ----
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePart:
+    """Inline bytes (an image, audio) with their MIME type."""
+
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCallPart:
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionResponsePart:
+    name: str
+    response: dict[str, Any]
+    id: str | None = None
+
+
+MessagePart = TextPart | InlinePart | FunctionCallPart | FunctionResponsePart
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """One turn of the conversation as an engine sees it: a role and typed parts."""
+
     role: Literal["user", "assistant"]
-    text: str
+    parts: tuple[MessagePart, ...]
+
+    @classmethod
+    def of_text(cls, role: Literal["user", "assistant"], text: str) -> ChatMessage:
+        return cls(role, (TextPart(text),))
+
+    @property
+    def text(self) -> str:
+        """The text parts, joined (what a text-only engine reads)."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call: its name, description and JSON-schema parameters."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +134,10 @@ class GenerationRequest:
     system: str
     messages: tuple[ChatMessage, ...]
     params: SamplingParams = field(default_factory=SamplingParams)
+    tools: tuple[ToolSpec, ...] = ()
+    continuation: str = ""
+    """Text of the reply already delivered (a session restored mid-reply): the engine writes
+    what comes after it, not the whole reply again."""
 
 
 # ---- engine events (inputs) ----
@@ -94,37 +165,32 @@ class GenerationFailed:
 
 
 @dataclass(frozen=True, slots=True)
-class UserSpeechStarted:
-    """Voice activity began (automatic detection) or audio started within a manual activity."""
+class VoiceActivity:
+    """Speech probabilities of consecutive 32 ms frames of one input chunk (VAD output)."""
 
-    at: float
+    probabilities: tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class UserSpeechEnded:
-    at: float
-    silence_s: float = 0.0
-    """How long the silence that ended it lasted (endpointing delay)."""
-    speech_s: float = 0.0
-    """Length of the utterance handed to recognition."""
+class SpeechFlushed:
+    """Every audio chunk received before ``audioStreamEnd`` has gone through detection."""
 
 
 @dataclass(frozen=True, slots=True)
 class UserTranscript:
+    utterance: int
     text: str
     final: bool
     asr_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechSegment:
-    """A synthesized piece of the reply is about to be released to the client."""
+class SpeechReady:
+    """A piece of the reply has been synthesized: ``seconds`` of audio for ``text``."""
 
     turn_id: int
     text: str
     seconds: float
-    start: float
-    """When the client starts playing it (monotonic, the caller's clock)."""
     synth_s: float = 0.0
 
 
@@ -138,17 +204,16 @@ class SpeechAudio:
 @dataclass(frozen=True, slots=True)
 class SpeechFinished:
     turn_id: int
-    remaining_s: float = 0.0
 
 
 EngineEvent = (
     TextDelta
     | GenerationDone
     | GenerationFailed
-    | UserSpeechStarted
-    | UserSpeechEnded
+    | VoiceActivity
+    | SpeechFlushed
     | UserTranscript
-    | SpeechSegment
+    | SpeechReady
     | SpeechAudio
     | SpeechFinished
 )
@@ -188,10 +253,63 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class PushAudio:
-    """Input audio for the engine: PCM16 little-endian mono at ``rate`` Hz."""
+    """Input audio for the voice stage: PCM16 little-endian mono at ``rate`` Hz. With automatic
+    activity detection it goes through VAD (whose output returns as :class:`VoiceActivity`);
+    with manual activity it is collected directly while an utterance is open."""
 
     data: bytes
     rate: int
+    detect: bool
+
+
+AudioTarget = Literal["prefix", "utterance"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreAudio:
+    """Keep the chunk just detected as pre-speech padding or as part of the utterance."""
+
+    target: AudioTarget
+
+
+@dataclass(frozen=True, slots=True)
+class BeginUtterance:
+    """Start collecting utterance ``utterance`` (with the padding kept before it)."""
+
+    utterance: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndUtterance:
+    """The utterance is complete: recognize it, answering with one final
+    :class:`UserTranscript` (or reuse the speculative transcript, when ``reuse_speculation``)."""
+
+    utterance: int
+    reuse_speculation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Speculate:
+    """Recognize what was said so far, in case the silence that began holds."""
+
+    utterance: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelSpeculation:
+    utterance: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecognizePartial:
+    """Recognize what was said so far for an interim transcript."""
+
+    utterance: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlushSpeech:
+    """Answer with :class:`SpeechFlushed` once the audio before this point was detected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +318,15 @@ class Speak:
 
     turn_id: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Release synthesized audio for ``turn_id`` at real-time pace from ``start`` (the
+    caller's monotonic clock), as :class:`SpeechAudio` events."""
+
+    turn_id: int
+    start: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +342,6 @@ class StopSpeech:
 
 
 @dataclass(frozen=True, slots=True)
-class MarkActivity:
-    """Manual activity start/end, or ``audioStreamEnd`` (``close``)."""
-
-    kind: Literal["open", "close"]
-
-
-@dataclass(frozen=True, slots=True)
 class Note:
     """Something worth one log line (accepted-but-ignored fields, dropped parts, ...)."""
 
@@ -234,10 +354,17 @@ Action = (
     | Prefill
     | CancelGeneration
     | PushAudio
+    | StoreAudio
+    | BeginUtterance
+    | EndUtterance
+    | Speculate
+    | CancelSpeculation
+    | RecognizePartial
+    | FlushSpeech
     | Speak
+    | Play
     | FinishSpeech
     | StopSpeech
-    | MarkActivity
     | Close
     | Note
 )

@@ -17,10 +17,6 @@ Turn rules (spec §3, §8.1):
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
 from ..errors import InvalidArgument, ServerFault, SessionError
 from ..types import (
     Blob,
@@ -41,16 +37,23 @@ from ..types import (
 )
 from .events import (
     Action,
+    BeginUtterance,
     CancelGeneration,
     ChatMessage,
     Close,
+    EndUtterance,
     EngineEvent,
     FinishSpeech,
+    FlushSpeech,
+    FunctionCallPart,
+    FunctionResponsePart,
     GenerationDone,
     GenerationFailed,
     GenerationRequest,
-    MarkActivity,
+    InlinePart,
+    MessagePart,
     Note,
+    Play,
     Prefill,
     PushAudio,
     SamplingParams,
@@ -58,68 +61,23 @@ from .events import (
     Speak,
     SpeechAudio,
     SpeechFinished,
-    SpeechSegment,
+    SpeechFlushed,
+    SpeechReady,
     StartGeneration,
     StopSpeech,
     TextDelta,
-    UserSpeechEnded,
-    UserSpeechStarted,
+    TextPart,
     UserTranscript,
+    VoiceActivity,
 )
 from .features import review_setup
+from .listening import Listening
 from .speech_text import clean_for_speech, split_speakable
+from .state import ActiveTurn, SessionState, SpokenPart
 
-__all__ = ["ActiveTurn", "LiveSession", "SessionState", "SpokenPart", "parse_pcm_rate"]
+__all__ = ["LiveSession", "parse_pcm_rate"]
 
 OUTPUT_MIME = "audio/pcm;rate=24000"
-
-
-class SpokenPart(BaseModel):
-    text: str
-    seconds: float
-    start: float
-
-
-class ActiveTurn(BaseModel):
-    turn_id: int
-    started_at: float
-    sent_text: str = ""
-    """Everything the model wrote so far (text sessions: everything sent)."""
-    first_text_at: float | None = None
-    unspoken: str = ""
-    """Text written but not yet cut into a piece to speak."""
-    spoken: list[SpokenPart] = []
-    speech_requested: bool = False
-    llm_done: bool = False
-    prompt_tokens: int = 0
-    output_tokens: int = 0
-
-
-class SessionState(BaseModel):
-    """Everything the session knows; JSON in, JSON out."""
-
-    session_id: str
-    model: str
-    setup: Setup
-    history: list[Content] = []
-    turn: ActiveTurn | None = None
-    next_turn_id: int = 1
-    pending_reply: bool = False
-    """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
-    activity_open: bool = False
-    activity_text: list[str] = []
-    activity_audio: bool = False
-    awaiting_transcript: bool = False
-    notes_given: list[str] = []
-    audio_bytes_in: int = 0
-    video_frames_in: int = 0
-    messages_in: int = 0
-    closed: Literal[False, True] = False
-    prompt_tokens_total: int = 0
-    output_tokens_total: int = 0
-    created_at: float = 0.0
-    last_activity_at: float = 0.0
-    extra: dict[str, str] = Field(default_factory=dict)
 
 
 def parse_pcm_rate(mime_type: str | None) -> int:
@@ -145,25 +103,31 @@ def parse_pcm_rate(mime_type: str | None) -> int:
     return 16000
 
 
-class LiveSession:
-    """One Live session's state machine. Create it from a setup, then feed it inputs."""
+class LiveSession(Listening):
+    """One Live session's state machine. Create it from a setup, then feed it inputs. Once
+    closed (``fail`` or ``client_closed``) it ignores every input: nothing more is generated,
+    synthesized or sent."""
 
     def __init__(self, state: SessionState) -> None:
         self.state = state
+        self._setup_notes: list[str] = []
 
     # ---- construction and persistence ----
 
     @classmethod
     def create(cls, session_id: str, model: str, setup: Setup, now: float) -> LiveSession:
         """Validate ``setup`` (raises :class:`SessionError`) and build a fresh session."""
+        notes = review_setup(setup)
         state = SessionState(
             session_id=session_id, model=model, setup=setup, created_at=now, last_activity_at=now
         )
-        return cls(state)
+        session = cls(state)
+        session._setup_notes = notes
+        return session
 
     def start(self) -> list[Action]:
         """The first actions: notes for accepted-but-unused fields, then ``setupComplete``."""
-        actions: list[Action] = [Note(n) for n in review_setup(self.state.setup)]
+        actions: list[Action] = [Note(n) for n in self._setup_notes]
         sc = SetupComplete(session_id=self.state.session_id)
         actions.append(Send(ServerMessage(setup_complete=sc)))
         return actions
@@ -174,6 +138,43 @@ class LiveSession:
     @classmethod
     def from_json(cls, data: str | bytes) -> LiveSession:
         return cls(SessionState.model_validate_json(data))
+
+    def resume(self, now: float) -> list[Action]:
+        """Actions that restart, in a fresh runtime, the work a snapshot had in flight.
+
+        * an utterance being collected goes on being collected (the audio before the snapshot
+          stayed with the old runtime);
+        * transcripts owed for audio that stayed with the old runtime are given up, and a
+          manual activity waiting for one completes with its text;
+        * a reply still being written is continued after the text already delivered, and
+          pieces not yet synthesized are synthesized again.
+        """
+        if self.state.closed:
+            return []
+        v = self.state.voice
+        actions: list[Action] = []
+        if v.collecting:
+            v.utterance += 1
+            v.speculated_voice = -1
+            v.partial_pending = False
+            actions.append(BeginUtterance(v.utterance))
+        v.recognizing = []
+        if self.state.awaiting_transcript:
+            self.state.awaiting_transcript = False
+            text = " ".join(self.state.activity_text).strip()
+            self.state.activity_text = []
+            if text:
+                actions.extend(self._utterance(text, now))
+        turn = self.state.turn
+        if turn is not None:
+            if not turn.llm_done:
+                request = self._request(turn.turn_id, continuation=turn.sent_text)
+                actions.append(StartGeneration(request))
+            if self.speaks:
+                actions.extend(Speak(turn.turn_id, piece) for piece in turn.speaking)
+                if turn.llm_done:
+                    actions.append(FinishSpeech(turn.turn_id))
+        return actions
 
     @property
     def generating(self) -> bool:
@@ -196,6 +197,8 @@ class LiveSession:
 
     def receive_client(self, message: ClientMessage, now: float) -> list[Action]:
         """A decoded client message. Errors become a ``Close`` action; nothing is raised."""
+        if self.state.closed:
+            return []
         self.state.messages_in += 1
         self.state.last_activity_at = now
         try:
@@ -214,11 +217,14 @@ class LiveSession:
             return self.fail(exc)
 
     def receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
-        """An event from the engine; events of a turn that already ended are ignored."""
-        if isinstance(event, UserSpeechStarted):
-            return self._speech_started(event.at)
-        if isinstance(event, UserSpeechEnded):
+        """An event from the engine; events of a turn or utterance that already ended are
+        ignored, and so is everything once the session is closed."""
+        if self.state.closed:
             return []
+        if isinstance(event, VoiceActivity):
+            return self._voice_activity(event.probabilities, now)
+        if isinstance(event, SpeechFlushed):
+            return self._flushed()
         if isinstance(event, UserTranscript):
             return self._transcript(event, now)
         turn = self.state.turn
@@ -228,14 +234,8 @@ class LiveSession:
             return self._text_delta(turn, event.text, now)
         if isinstance(event, GenerationDone):
             return self._generation_done(turn, event, now)
-        if isinstance(event, SpeechSegment):
-            turn.spoken.append(
-                SpokenPart(text=event.text, seconds=event.seconds, start=event.start)
-            )
-            if self.state.setup.output_audio_transcription is not None:
-                sc = ServerContent(output_transcription=Transcription(text=event.text))
-                return [Send(ServerMessage(server_content=sc))]
-            return []
+        if isinstance(event, SpeechReady):
+            return self._speech_ready(turn, event, now)
         if isinstance(event, SpeechAudio):
             part = Part(inline_data=Blob(mime_type=OUTPUT_MIME, data=event.data))
             turn_content = Content(role="model", parts=[part])
@@ -244,6 +244,36 @@ class LiveSession:
             return self._complete(turn, now)
         assert isinstance(event, GenerationFailed)
         return self.fail(ServerFault(f"model failed: {event.message}"))
+
+    def tick(self, now: float) -> list[Action]:
+        """Time passing: nothing in a Live session is timed by the core yet."""
+        del now
+        return []
+
+    def fail(self, exc: SessionError) -> list[Action]:
+        """End the session with the error's close code and reason (once)."""
+        if self.state.closed:
+            return []
+        actions: list[Action] = []
+        if self.state.turn is not None:
+            actions.append(CancelGeneration(self.state.turn.turn_id))
+            actions.append(StopSpeech(self.state.turn.turn_id))
+            self.state.turn = None
+        self.state.closed = True
+        actions.append(Close(exc.code, exc.reason))
+        return actions
+
+    def client_closed(self, now: float = 0.0) -> list[Action]:
+        """The client went away: stop any reply (what was delivered stays in the history)."""
+        if self.state.closed:
+            return []
+        actions: list[Action] = []
+        if self.state.turn is not None:
+            actions.extend(self._interrupt(send=False, now=now))
+        self.state.closed = True
+        return actions
+
+    # ---- the reply ----
 
     def _text_delta(self, turn: ActiveTurn, text: str, now: float) -> list[Action]:
         if not text:
@@ -258,9 +288,13 @@ class LiveSession:
             turn.unspoken += text
             pieces, turn.unspoken = split_speakable(turn.unspoken, not turn.speech_requested)
             for piece in pieces:
-                turn.speech_requested = True
-                actions.append(Speak(turn.turn_id, piece))
+                actions.append(self._speak(turn, piece))
         return actions
+
+    def _speak(self, turn: ActiveTurn, piece: str) -> Speak:
+        turn.speech_requested = True
+        turn.speaking.append(piece)
+        return Speak(turn.turn_id, piece)
 
     def _generation_done(self, turn: ActiveTurn, done: GenerationDone, now: float) -> list[Action]:
         turn.llm_done = True
@@ -272,32 +306,26 @@ class LiveSession:
         rest = clean_for_speech(turn.unspoken)
         turn.unspoken = ""
         if rest:
-            actions.append(Speak(turn.turn_id, rest))
+            actions.append(self._speak(turn, rest))
         actions.append(FinishSpeech(turn.turn_id))
         return actions
 
-    def tick(self, now: float) -> list[Action]:
-        """Time passing. Nothing in text sessions is timed yet; kept so adapters tick uniformly."""
-        del now
-        return []
-
-    def fail(self, exc: SessionError) -> list[Action]:
-        """End the session with the error's close code and reason."""
+    def _speech_ready(self, turn: ActiveTurn, ready: SpeechReady, now: float) -> list[Action]:
+        """A synthesized piece goes on the playback clock: it starts when the previous one
+        ends (or now), which is what later decides how much of the reply the user heard."""
+        if turn.speaking and turn.speaking[0] == ready.text:
+            turn.speaking.pop(0)
+        start = max(now, self.state.playback_end)
+        self.state.playback_end = start + ready.seconds
+        first = not turn.spoken
+        turn.spoken.append(SpokenPart(text=ready.text, seconds=ready.seconds, start=start))
         actions: list[Action] = []
-        if self.state.turn is not None:
-            actions.append(CancelGeneration(self.state.turn.turn_id))
-            actions.append(StopSpeech(self.state.turn.turn_id))
-            self.state.turn = None
-        self.state.closed = True
-        actions.append(Close(exc.code, exc.reason))
-        return actions
-
-    def client_closed(self, now: float = 0.0) -> list[Action]:
-        """The client went away: stop any reply (what was delivered stays in the history)."""
-        actions: list[Action] = []
-        if self.state.turn is not None:
-            actions.extend(self._interrupt(send=False, now=now))
-        self.state.closed = True
+        if self.state.setup.output_audio_transcription is not None and ready.text:
+            # pieces are cut at spaces: a client that concatenates them needs the space back
+            text = ready.text if first else " " + ready.text
+            sc = ServerContent(output_transcription=Transcription(text=text))
+            actions.append(Send(ServerMessage(server_content=sc)))
+        actions.append(Play(turn.turn_id, start))
         return actions
 
     # ---- message handlers ----
@@ -320,10 +348,7 @@ class LiveSession:
             blobs.append(("audio", ri.audio))
         if ri.video is not None:
             blobs.append(("video", ri.video))
-        if ri.media_chunks:
-            blobs.append(("media", ri.media_chunks[0]))
-        for kind, blob in blobs:
-            actions.extend(self._media(kind, blob))
+        blobs.extend(("media", chunk) for chunk in ri.media_chunks or [])
         if ri.activity_start is not None:
             if auto:
                 raise InvalidArgument(
@@ -332,9 +357,11 @@ class LiveSession:
                 )
             self.state.activity_open = True
             self.state.activity_audio = False
-            actions.append(MarkActivity("open"))
             if self.state.turn is not None and self._barge_in():
                 actions.extend(self._interrupt(send=True, now=now))
+            actions.extend(self._begin_utterance())
+        for kind, blob in blobs:
+            actions.extend(self._media(kind, blob))
         if ri.text is not None and ri.text != "":
             if auto:
                 actions.extend(self._utterance(ri.text, now))
@@ -345,21 +372,31 @@ class LiveSession:
                 raise InvalidArgument(
                     "activityEnd needs realtimeInputConfig.automaticActivityDetection.disabled=true"
                 )
-            self.state.activity_open = False
-            if self.state.activity_audio:
-                # the transcript of the activity's audio completes the turn
-                self.state.awaiting_transcript = True
-                actions.append(MarkActivity("close"))
-            else:
-                text = " ".join(self.state.activity_text)
-                self.state.activity_text = []
-                if text:
-                    actions.extend(self._utterance(text, now))
+            actions.extend(self._activity_end(now))
         if ri.audio_stream_end:
             if auto:
-                actions.append(MarkActivity("close"))
+                actions.append(FlushSpeech())
             else:
                 actions.extend(self._note("audioStreamEnd is ignored with manual activity"))
+        return actions
+
+    def _activity_end(self, now: float) -> list[Action]:
+        self.state.activity_open = False
+        ended = self._end_utterance()
+        if self.state.activity_audio and (ended or self.state.voice.recognizing):
+            # the transcript of the activity's audio completes the turn
+            self.state.awaiting_transcript = True
+            return ended
+        actions: list[Action] = []
+        for action in ended:  # no audio: nothing to recognize, give the transcript up at once
+            if isinstance(action, EndUtterance):
+                self.state.voice.recognizing.remove(action.utterance)
+            else:
+                actions.append(action)
+        text = " ".join(self.state.activity_text)
+        self.state.activity_text = []
+        if text:
+            actions.extend(self._utterance(text, now))
         return actions
 
     def _media(self, kind: str, blob: Blob) -> list[Action]:
@@ -367,11 +404,13 @@ class LiveSession:
         if kind == "audio" or (kind == "media" and (not mime or mime.startswith("audio/"))):
             rate = parse_pcm_rate(blob.mime_type)
             self.state.audio_bytes_in += len(blob.data)
-            if not self._auto_activity():
-                if not self.state.activity_open:
-                    return self._note("audio outside activityStart/activityEnd is ignored")
-                self.state.activity_audio = True
-            return [PushAudio(blob.data, rate)]
+            if self._auto_activity():
+                return [PushAudio(blob.data, rate, detect=True)]
+            if not self.state.activity_open:
+                return self._note("audio outside activityStart/activityEnd is ignored")
+            self.state.activity_audio = True
+            seconds = len(blob.data) / 2 / rate
+            return [PushAudio(blob.data, rate, detect=False), *self._manual_audio(seconds)]
         if mime.startswith(("image/", "video/")) or kind == "video":
             self.state.video_frames_in += 1
             return self._note(f"video frames are accepted but not seen by {self.state.model}")
@@ -394,11 +433,6 @@ class LiveSession:
 
     # ---- turn mechanics ----
 
-    def _auto_activity(self) -> bool:
-        ric = self.state.setup.realtime_input_config
-        aad = ric.automatic_activity_detection if ric else None
-        return not (aad and aad.disabled)
-
     def _barge_in(self) -> bool:
         ric = self.state.setup.realtime_input_config
         return not (ric and ric.activity_handling == "NO_INTERRUPTION")
@@ -415,26 +449,35 @@ class LiveSession:
         actions.extend(self._begin_reply(now))
         return actions
 
-    def _speech_started(self, at: float) -> list[Action]:
-        if self.state.turn is not None and self._auto_activity() and self._barge_in():
-            return self._interrupt(send=True, now=at)
+    def _speech_began(self, now: float) -> list[Action]:
+        if self.state.turn is not None and self._barge_in():
+            return self._interrupt(send=True, now=now)
         return []
 
     def _transcript(self, event: UserTranscript, now: float) -> list[Action]:
         actions: list[Action] = []
+        v = self.state.voice
         wants = self.state.setup.input_audio_transcription is not None
         if not event.final:
+            if event.utterance != v.utterance or not v.collecting:
+                return actions
+            v.partial_pending = False
             if event.text and self.state.turn is None:
                 actions.append(Prefill(self._request(0, pending_user=event.text)))
             if wants and event.text:
                 sc = ServerContent(interim_input_transcription=Transcription(text=event.text))
                 actions.append(Send(ServerMessage(server_content=sc)))
             return actions
+        if event.utterance not in v.recognizing:
+            return actions  # owed no more (given up on restore)
+        v.recognizing.remove(event.utterance)
         text = event.text.strip()
         if wants and text:
-            sc = ServerContent(input_transcription=Transcription(text=text, finished=True))
+            shown = " " + text if v.transcribed else text
+            v.transcribed = True
+            sc = ServerContent(input_transcription=Transcription(text=shown, finished=True))
             actions.append(Send(ServerMessage(server_content=sc)))
-        if self.state.awaiting_transcript:
+        if self.state.awaiting_transcript and not v.recognizing:
             self.state.awaiting_transcript = False
             text = " ".join([*self.state.activity_text, text]).strip()
             self.state.activity_text = []
@@ -449,13 +492,14 @@ class LiveSession:
         for part in turn.parts:
             if part.text is not None:
                 parts.append(Part(text=part.text))
-            elif part.inline_data is not None or part.file_data is not None:
-                mime = (part.inline_data or part.file_data).mime_type  # type: ignore[union-attr]
-                actions.extend(
-                    self._note(f"{mime or 'binary'} parts are not seen by the text model")
-                )
+            elif part.inline_data is not None:
+                parts.append(Part(inline_data=part.inline_data))
+            elif part.function_call is not None or part.function_response is not None:
+                parts.append(part)
+            elif part.file_data is not None:
+                mime = part.file_data.mime_type or "file"
+                actions.extend(self._note(f"{mime} file references are not fetched by openlive"))
             else:
-                actions.extend(self._note("non-text history parts are kept as text placeholders"))
                 parts.append(Part(text=_describe_part(part)))
         self.state.history.append(Content(role=role, parts=parts))
         return actions
@@ -473,6 +517,7 @@ class LiveSession:
         turn = self.state.turn
         assert turn is not None
         self.state.turn = None
+        self.state.playback_end = 0.0
         kept = _heard(turn, now) if self.speaks else turn.sent_text
         if kept.strip():
             self.state.history.append(Content(role="model", parts=[Part(text=kept)]))
@@ -511,7 +556,9 @@ class LiveSession:
             actions.extend(self._begin_reply(now))
         return actions
 
-    def _request(self, turn_id: int, pending_user: str | None = None) -> GenerationRequest:
+    def _request(
+        self, turn_id: int, pending_user: str | None = None, continuation: str = ""
+    ) -> GenerationRequest:
         setup = self.state.setup
         gc = setup.generation_config
         params = SamplingParams()
@@ -526,18 +573,16 @@ class LiveSession:
                 frequency_penalty=gc.frequency_penalty,
                 stop=tuple(gc.stop_sequences or ()),
             )
-        messages = tuple(
-            ChatMessage(role="assistant" if c.role == "model" else "user", text=c.text)
-            for c in self.state.history
-        )
+        messages = tuple(_chat_message(c) for c in self.state.history)
         if pending_user is not None:
-            messages += (ChatMessage(role="user", text=pending_user),)
+            messages += (ChatMessage.of_text("user", pending_user),)
         return GenerationRequest(
             session_id=self.state.session_id,
             turn_id=turn_id,
             system=setup.instruction_text(),
             messages=messages,
             params=params,
+            continuation=continuation,
         )
 
     def _note(self, message: str) -> list[Action]:
@@ -545,6 +590,25 @@ class LiveSession:
             return []
         self.state.notes_given.append(message)
         return [Note(message)]
+
+
+def _chat_message(content: Content) -> ChatMessage:
+    """A history turn as the engine sees it: typed parts, nothing flattened."""
+    parts: list[MessagePart] = []
+    for part in content.parts:
+        if part.text is not None:
+            if not part.thought:
+                parts.append(TextPart(part.text))
+        elif part.inline_data is not None:
+            blob = part.inline_data
+            parts.append(InlinePart(blob.mime_type or "application/octet-stream", blob.data))
+        elif part.function_call is not None:
+            fc = part.function_call
+            parts.append(FunctionCallPart(fc.name or "", dict(fc.args or {}), fc.id))
+        elif part.function_response is not None:
+            fr = part.function_response
+            parts.append(FunctionResponsePart(fr.name or "", dict(fr.response or {}), fr.id))
+    return ChatMessage("assistant" if content.role == "model" else "user", tuple(parts))
 
 
 def _heard(turn: ActiveTurn, now: float | None) -> str:
@@ -569,11 +633,6 @@ def _model_text(text: str) -> ServerMessage:
 
 
 def _describe_part(part: Part) -> str:
-    if part.function_call is not None:
-        return f"[called {part.function_call.name}({part.function_call.args or {}})]"
-    if part.function_response is not None:
-        fr = part.function_response
-        return f"[{fr.name} returned {fr.response or {}}]"
     if part.executable_code is not None:
         return part.executable_code.code
     if part.code_execution_result is not None:

@@ -1,35 +1,24 @@
-"""The engine interface: the model side of a session.
+"""The LLM interface: the language-model stage of a session.
 
-An engine turns a :class:`~openlive.session.GenerationRequest` into a stream of engine events
-(text deltas, then done or failed). Only the LLM stage exists so far; capability flags say what a
-backend can do so the server can refuse what it cannot.
+A backend turns a :class:`~openlive.session.GenerationRequest` (system instruction, the
+conversation as typed parts, sampling parameters, tool declarations, and text already
+delivered when a reply is resumed) into a stream of engine events: text deltas, then done.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-from ..session import EngineEvent, GenerationRequest
+from ...session import EngineEvent, GenerationRequest
 
-__all__ = ["Capabilities", "LLMBackend"]
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    streaming: bool = True
-    exact_token_counts: bool = True
-    """Usage metadata comes from the model's own tokenizer (not an estimate)."""
-    session_cache: bool = False
-    """Keeps per-session prompt state so a turn does not re-read the whole history."""
+__all__ = ["LLMBackend"]
 
 
 class LLMBackend(abc.ABC):
     """One way of running a language model."""
 
     name: str = "llm"
-    capabilities: Capabilities = Capabilities()
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Begin loading (may return before loading ends; ``generate`` waits for it)."""
@@ -45,7 +34,8 @@ class LLMBackend(abc.ABC):
         """Input audio for ``session_id`` (PCM16 mono at ``rate``); text-only backends drop it."""
 
     def forget(self, session_id: str) -> None:  # noqa: B027 - optional hook
-        """Drop any per-session state kept for ``session_id``."""
+        """Drop any per-session state kept for ``session_id``. Called on the event loop: it
+        must return at once (never wait for a generation)."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

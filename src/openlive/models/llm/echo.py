@@ -8,6 +8,7 @@ Behaviour (documented in docs/engines.md):
 * a user text containing ``[[fail]]`` makes the engine fail after its first chunk (to test
   error handling); ``[[slow]]`` makes every chunk take one second (to test interruption);
 * it honours cancellation between chunks, like every engine;
+* a resumed reply (``continuation``) streams only what follows the text already delivered;
 * input audio is only counted (``audio_chunks``, ``audio_bytes`` in ``/healthz``).
 """
 
@@ -16,16 +17,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from ..errors import EngineError
-from ..session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
-from .base import Capabilities, LLMBackend
+from ...errors import EngineError
+from ...session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
+from .base import LLMBackend
 
 __all__ = ["EchoBackend"]
 
 
 class EchoBackend(LLMBackend):
     name = "echo"
-    capabilities = Capabilities(exact_token_counts=False)
 
     def __init__(self, chunk_chars: int = 8, delay: float = 0.02) -> None:
         self.chunk_chars = chunk_chars
@@ -46,8 +46,9 @@ class EchoBackend(LLMBackend):
         words = reply.split()
         if limit is not None and len(words) > limit:
             reply = " ".join(words[:limit])
-        for i in range(0, len(reply), self.chunk_chars):
-            if i:
+        start = len(request.continuation) if reply.startswith(request.continuation) else 0
+        for i in range(start, len(reply), self.chunk_chars):
+            if i > start:
                 await asyncio.sleep(delay)
             yield TextDelta(request.turn_id, reply[i : i + self.chunk_chars])
             if "[[fail]]" in last:

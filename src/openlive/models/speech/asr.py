@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.pcm import SPEECH_RATE, Floats, write_wav
-from ..errors import EngineError
+from ...audio.pcm import SPEECH_RATE, Floats, write_wav
+from ...errors import EngineError
 
 __all__ = ["AsrBackend", "RemoteAsr", "WhisperAsr"]
 
@@ -31,6 +31,9 @@ class AsrBackend(abc.ABC):
 
     def describe(self) -> dict[str, object]:
         return {"asr": self.name}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or other resources."""
 
 
 _SOT, _TRANSCRIBE, _NO_TIMESTAMPS, _EOT = 50258, 50359, 50363, 50257
@@ -54,7 +57,7 @@ class WhisperAsr(AsrBackend):
 
             path = self.model_dir
             if path is None:
-                from ..weights import WHISPER_BASE, ensure_weights
+                from ...weights import WHISPER_BASE, ensure_weights
 
                 path = str(ensure_weights(WHISPER_BASE).parent)
             self._model = WhisperModel(
@@ -116,7 +119,7 @@ class RemoteAsr(AsrBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        from .openai_http import base_v1, sync_client
+        from ..openai_http import base_v1, sync_client
 
         self.base_url = base_v1(base_url)
         self.model = model
@@ -142,4 +145,13 @@ class RemoteAsr(AsrBackend):
             ) from exc
         if response.status_code != 200:
             raise EngineError(f"remote speech recognition answered HTTP {response.status_code}")
-        return str(response.json().get("text", "")).strip()
+        try:
+            return str(response.json()["text"]).strip()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EngineError(
+                f"remote speech recognition answered something that is not a transcription: "
+                f"{response.text[:80]!r}"
+            ) from exc
+
+    def close(self) -> None:
+        self._client.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError, ModelNotFound
-from .base import LLMBackend
+from .llm.base import LLMBackend
 
 __all__ = ["ModelRegistry", "ResolvedModel", "short_model_name"]
 

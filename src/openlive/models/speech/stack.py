@@ -8,21 +8,17 @@ session waits for them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import EngineError
-from ..session.activity import EndpointerSettings
-from ..session.events import EngineEvent
-from ..types import Setup
+from ...errors import EngineError
+from ...types import Setup
+from ..scheduler import Scheduler
 from .asr import AsrBackend, RemoteAsr, WhisperAsr
-from .scheduler import Scheduler
 from .tts import EspeakTts, PiperTts, RemoteTts, TtsBackend, espeak_languages
 from .vad import VadModel
-from .voice_input import VoiceInput
-from .voice_output import VoiceOutput
-from .voices import VoiceChoice, choose_voice
+from .voices import VoiceChoice, choose_voice, validate_voice_name
 
 __all__ = ["VoiceSettings", "VoiceStack"]
 
@@ -69,16 +65,33 @@ class VoiceStack:
         self.languages: set[str] = set()
         self._espeak: dict[str, EspeakTts] = {}
         self._loading: asyncio.Task[None] | None = None
+        self._listing: asyncio.Task[set[str]] | None = None
         self.error: str | None = None
 
     async def start(self) -> None:
+        """Begin loading the models in the background (owned here; :meth:`close` ends it)."""
         if self._loading is None:
             self._loading = asyncio.create_task(self.scheduler.run(self._load, compute=False))
+
+    async def close(self) -> None:
+        for task in (self._loading, self._listing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task  # its failure, if any, was reported when it happened
+        for backend in (self.asr, self.piper):
+            backend.close()
+
+    async def _languages(self) -> set[str]:
+        """The espeak-ng languages (listed once, off the event loop)."""
+        if self._listing is None:
+            self._listing = asyncio.create_task(self.scheduler.run(espeak_languages, compute=False))
+        self.languages = await asyncio.shield(self._listing)
+        return self.languages
 
     def _load(self) -> None:
         try:
             self.vad = VadModel(threads=1)
-            self.languages = espeak_languages()
             if isinstance(self.piper, PiperTts):
                 self.piper.load()
             if isinstance(self.asr, WhisperAsr) and self.settings.asr == "embedded":
@@ -100,8 +113,9 @@ class VoiceStack:
     def loaded(self) -> bool:
         return self._loading is not None and self._loading.done() and self.error is None
 
-    def voice_for(self, setup: Setup) -> tuple[VoiceChoice, TtsBackend]:
-        """The synthesizer for a session (1007 for an unknown voice or language)."""
+    async def choose(self, setup: Setup) -> tuple[VoiceChoice, TtsBackend]:
+        """The synthesizer for a session; 1007 for an unknown voice or language. It needs no
+        model loaded, so a bad voice is refused the same way whatever state the server is in."""
         gc = setup.generation_config
         sc = gc.speech_config if gc else None
         name = None
@@ -109,10 +123,11 @@ class VoiceStack:
             name = sc.voice_config.prebuilt_voice_config.voice_name
         language = sc.language_code if sc else None
         if self.settings.tts == "remote":
+            validate_voice_name(name)
             return VoiceChoice(
                 "remote", language or "en", f"remote {name or 'default'}"
             ), self.piper
-        choice = choose_voice(name, language, self.languages or {"es", "fr", "de"})
+        choice = choose_voice(name, language, await self._languages())
         if choice.engine == "piper":
             return choice, self.piper
         tts = self._espeak.get(choice.language)
@@ -124,52 +139,6 @@ class VoiceStack:
         await self.ready()
         assert self.vad is not None
         return self.vad
-
-    def input_for(
-        self,
-        setup: Setup,
-        emit: Callable[[EngineEvent], None],
-        fail: Callable[[str], None] | None = None,
-    ) -> VoiceInput:
-        ric = setup.realtime_input_config
-        aad = ric.automatic_activity_detection if ric else None
-        settings = EndpointerSettings.from_config(
-            aad.start_of_speech_sensitivity if aad else None,
-            aad.end_of_speech_sensitivity if aad else None,
-            aad.silence_duration_ms if aad else None,
-            aad.prefix_padding_ms if aad else None,
-        )
-        iat = setup.input_audio_transcription
-        language = iat.language_codes[0] if iat and iat.language_codes else None
-        voice_input = VoiceInput(
-            vad=self.vad_model,
-            fail=fail,
-            asr=self.asr,
-            scheduler=self.scheduler,
-            emit=emit,
-            settings=settings,
-            automatic=not (aad and aad.disabled),
-            language=language,
-            partials=True,
-            all_input=bool(ric and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"),
-        )
-        voice_input.start()
-        return voice_input
-
-    def output_for(
-        self,
-        tts: TtsBackend,
-        emit: Callable[[EngineEvent], None],
-        fail: Callable[[str], None] | None = None,
-    ) -> VoiceOutput:
-        return VoiceOutput(
-            tts=tts,
-            scheduler=self.scheduler,
-            emit=emit,
-            fail=fail,
-            chunk_ms=self.settings.chunk_ms,
-            lead_ms=self.settings.lead_ms,
-        )
 
     def describe(self) -> dict[str, object]:
         return {

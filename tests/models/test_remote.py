@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openlive import Client
-from openlive.engine import RemoteBackend
+from openlive.models import RemoteBackend
 from openlive.errors import EngineError
 from openlive.server import ServerConfig
 from openlive.session import ChatMessage, GenerationDone, GenerationRequest, SamplingParams

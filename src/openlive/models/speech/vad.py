@@ -1,4 +1,5 @@
-"""Silero VAD (the ONNX model from the ``silero-vad`` wheel) on onnxruntime, no torch.
+"""Silero VAD (the ONNX model of the ``silero-vad`` wheel, from the weights cache: see
+:data:`openlive.weights.SILERO_VAD`) on onnxruntime, no torch.
 
 Each call takes 16 kHz float32 audio of any length and returns one speech probability per
 512-sample (32 ms) frame, keeping the leftover samples, the 64-sample context the model wants
@@ -11,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.pcm import Floats
-from ..weights import SILERO_VAD, package_file
+from ...audio.pcm import Floats
+from ...weights import SILERO_VAD, ensure_weights
 
 __all__ = ["SileroVad", "VadModel"]
 
@@ -29,7 +30,7 @@ class VadModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        path = package_file(*SILERO_VAD)
+        path = ensure_weights(SILERO_VAD)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def stream(self) -> SileroVad:

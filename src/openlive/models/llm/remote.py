@@ -3,23 +3,33 @@ Ollama, ...), streamed over server-sent events."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from ..errors import EngineError
-from ..session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
-from .base import Capabilities, LLMBackend
-from .openai_http import base_v1, client_headers
+from ...errors import EngineError
+from ...session import (
+    ChatMessage,
+    EngineEvent,
+    FunctionCallPart,
+    FunctionResponsePart,
+    GenerationDone,
+    GenerationRequest,
+    InlinePart,
+    TextDelta,
+    TextPart,
+)
+from ..openai_http import base_v1, client_headers
+from .base import LLMBackend
 
 __all__ = ["RemoteBackend"]
 
 
 class RemoteBackend(LLMBackend):
     name = "remote"
-    capabilities = Capabilities(exact_token_counts=True)
 
     def __init__(
         self,
@@ -35,10 +45,10 @@ class RemoteBackend(LLMBackend):
         )
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
-        messages: list[dict[str, str]] = []
+        messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.text} for m in request.messages)
+        messages.extend(_message(m) for m in request.messages)
         p = request.params
         body: dict[str, Any] = {
             "model": self.model,
@@ -57,6 +67,23 @@ class RemoteBackend(LLMBackend):
             "stop": list(p.stop) or None,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
+        if request.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters or {"type": "object", "properties": {}},
+                    },
+                }
+                for t in request.tools
+            ]
+        if request.continuation:
+            # the reply was partly delivered: the engine continues the assistant's message
+            messages.append({"role": "assistant", "content": request.continuation})
+            body["continue_final_message"] = True
+            body["add_generation_prompt"] = False
         return body
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
@@ -74,7 +101,12 @@ class RemoteBackend(LLMBackend):
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
-                    chunk = json.loads(data)
+                    try:
+                        chunk = json.loads(data)
+                    except ValueError:
+                        raise EngineError(
+                            f"remote LLM sent a stream event that is not JSON: {data[:80]!r}"
+                        ) from None
                     if chunk.get("usage"):
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or []:
@@ -96,3 +128,36 @@ class RemoteBackend(LLMBackend):
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "url": self.base_url, "model": self.model, "ready": True}
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    """A turn in the OpenAI chat format: text and image parts as content parts, function
+    calls as ``tool_calls``, function results as ``tool`` messages."""
+    content: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        elif isinstance(part, InlinePart) and part.mime_type.startswith("image/"):
+            url = f"data:{part.mime_type};base64,{base64.b64encode(part.data).decode()}"
+            content.append({"type": "image_url", "image_url": {"url": url}})
+        elif isinstance(part, FunctionCallPart):
+            calls.append(
+                {
+                    "id": part.id or part.name,
+                    "type": "function",
+                    "function": {"name": part.name, "arguments": json.dumps(part.args)},
+                }
+            )
+        elif isinstance(part, FunctionResponsePart):
+            return {
+                "role": "tool",
+                "tool_call_id": part.id or part.name,
+                "content": json.dumps(part.response),
+            }
+    if all(c["type"] == "text" for c in content) and not calls:
+        return {"role": message.role, "content": "".join(c["text"] for c in content)}
+    out: dict[str, Any] = {"role": message.role, "content": content or None}
+    if calls:
+        out["tool_calls"] = calls
+    return out

@@ -7,30 +7,39 @@
   is restored, so a session's second turn does not re-read its system prompt and history.
   States are kept in a least-recently-used store bounded in bytes.
 * Generation stops within a token of cancellation (the scheduler's stop event).
+* The event loop never waits for the model: ``forget`` only queues the session id, and the
+  compute thread drops its state before its next use of the store (and never saves state for
+  a session forgotten meanwhile). Closing frees the model on the compute thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import json
+import queue
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngineError
-from ..session import (
+from ...errors import EngineError
+from ...session import (
     ChatMessage,
     EngineEvent,
+    FunctionCallPart,
+    FunctionResponsePart,
     GenerationDone,
     GenerationRequest,
+    InlinePart,
     TextDelta,
+    TextPart,
 )
-from .base import Capabilities, LLMBackend
-from .scheduler import Scheduler
+from ..scheduler import Scheduler
+from .base import LLMBackend
 
 __all__ = ["LlamaBackend"]
 
@@ -46,7 +55,6 @@ class _SeqState:
 
 class LlamaBackend(LLMBackend):
     name = "embedded"
-    capabilities = Capabilities(session_cache=True)
 
     def __init__(
         self,
@@ -72,6 +80,9 @@ class LlamaBackend(LLMBackend):
         self._state_bytes = 0
         self._owner: str | None = None
         self._lock = threading.Lock()
+        """Held by the compute thread while it uses the model; never taken on the loop."""
+        self._forget: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._forgotten: deque[str] = deque(maxlen=4096)
         self.load_seconds: float | None = None
         self.stats = {"restores": 0, "saves": 0, "reused_tokens": 0, "evaluated_tokens": 0}
 
@@ -99,7 +110,7 @@ class LlamaBackend(LLMBackend):
             ) from exc
         path = self.model_path
         if path is None:
-            from ..weights import ensure_weights
+            from ...weights import ensure_weights
 
             path = ensure_weights()
         if not path.is_file():
@@ -139,18 +150,23 @@ class LlamaBackend(LLMBackend):
 
     # ---- prompts ----
 
-    def _format(self, system: str, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+    def _format(
+        self, system: str, messages: list[ChatMessage], continuation: str = ""
+    ) -> tuple[list[int], list[str]]:
         chat: list[dict[str, str]] = []
         if system:
             chat.append({"role": "system", "content": system})
         for m in messages:
+            text = _as_text(m)
             if chat and chat[-1]["role"] == m.role:
-                chat[-1]["content"] += "\n" + m.text
+                chat[-1]["content"] += "\n" + text
             else:
-                chat.append({"role": m.role, "content": m.text})
+                chat.append({"role": m.role, "content": text})
         result = self._formatter(messages=chat)
+        # a reply that was partly delivered goes on from where it stopped
+        prompt = result.prompt + continuation
         tokens: list[int] = self._llm.tokenize(
-            result.prompt.encode(), add_bos=not result.added_special, special=True
+            prompt.encode(), add_bos=not result.added_special, special=True
         )
         stop = (
             result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
@@ -164,7 +180,7 @@ class LlamaBackend(LLMBackend):
         """Tokens of the prompt, dropping the oldest turns if it would not fit with the reply."""
         messages = list(request.messages)
         while True:
-            tokens, stop = self._format(request.system, messages)
+            tokens, stop = self._format(request.system, messages, request.continuation)
             if len(tokens) + reply <= self.n_ctx or len(messages) <= 1:
                 break
             messages = messages[2:] if len(messages) > 2 else messages[1:]
@@ -177,6 +193,7 @@ class LlamaBackend(LLMBackend):
     # ---- per-session state ----
 
     def _switch_to(self, session_id: str) -> None:
+        self._drop_forgotten()
         if self._owner == session_id:
             return
         state = self._states.get(session_id)
@@ -205,6 +222,10 @@ class LlamaBackend(LLMBackend):
     def _save(self, session_id: str) -> None:
         import llama_cpp
 
+        self._drop_forgotten()
+        if session_id in self._forgotten:
+            return  # the session ended while this job ran
+
         llm = self._llm
         ctx = llm._ctx.ctx
         n = llm.n_tokens
@@ -223,10 +244,22 @@ class LlamaBackend(LLMBackend):
             self._state_bytes -= len(dropped.blob)
 
     def forget(self, session_id: str) -> None:
-        with self._lock:
+        """Drop ``session_id``'s saved state. Called on the event loop: only queues the id."""
+        self._forget.put(session_id)
+
+    def _drop_forgotten(self) -> None:
+        """On the compute thread: drop the states of forgotten sessions."""
+        while True:
+            try:
+                session_id = self._forget.get_nowait()
+            except queue.Empty:
+                return
+            self._forgotten.append(session_id)
             old = self._states.pop(session_id, None)
             if old is not None:
                 self._state_bytes -= len(old.blob)
+            if self._owner == session_id:
+                self._owner = None
 
     # ---- generation ----
 
@@ -313,6 +346,23 @@ class LlamaBackend(LLMBackend):
             generated = self.count_tokens(reply_text) if reply_text else 0
             yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
 
+    async def close(self) -> None:
+        """Free the model and its saved states on the compute thread."""
+        if self._load_task is not None and not self._load_task.done():
+            self._load_task.cancel()
+        if self._llm is None:
+            return
+
+        def free() -> None:
+            with self._lock:
+                llm, self._llm = self._llm, None
+                self._states.clear()
+                self._state_bytes = 0
+                if llm is not None:
+                    llm.close()
+
+        await self.scheduler.run(free)
+
     def describe(self) -> dict[str, object]:
         return {
             "backend": self.name,
@@ -323,3 +373,19 @@ class LlamaBackend(LLMBackend):
             "n_ctx": self.n_ctx,
             "sessions_cached": len(self._states),
         }
+
+
+def _as_text(message: ChatMessage) -> str:
+    """A turn for a text-only chat template: images and audio are named, function calls and
+    their results written out."""
+    out: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            out.append(part.text)
+        elif isinstance(part, InlinePart):
+            out.append(f"[{part.mime_type} attachment]")
+        elif isinstance(part, FunctionCallPart):
+            out.append(f"[called {part.name}({json.dumps(part.args)})]")
+        elif isinstance(part, FunctionResponsePart):
+            out.append(f"[{part.name} returned {json.dumps(part.response)}]")
+    return "".join(out)

@@ -143,10 +143,14 @@ class Scheduler:
                 stop.set()
                 await asyncio.shield(future)
 
-    def shutdown(self) -> None:
-        self._compute.shutdown(wait=False, cancel_futures=True)
-        for pool in (self._aux, self._light, self._side):
-            pool.shutdown(wait=False, cancel_futures=True)
+    async def shutdown(self) -> None:
+        """Drop queued jobs and wait (off the event loop) for the running ones to end."""
+
+        def stop_all() -> None:
+            for pool in (self._compute, self._aux, self._light, self._side):
+                pool.shutdown(wait=True, cancel_futures=True)
+
+        await asyncio.get_running_loop().run_in_executor(None, stop_all)
 
 
 class _Failure:

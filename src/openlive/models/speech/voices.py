@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 
-__all__ = ["GEMINI_VOICES", "VoiceChoice", "choose_voice"]
+__all__ = ["GEMINI_VOICES", "VoiceChoice", "choose_voice", "validate_voice_name"]
 
 GEMINI_VOICES = (
     "Achernar",
@@ -58,14 +58,19 @@ class VoiceChoice:
     label: str
 
 
-def choose_voice(
-    voice_name: str | None, language_code: str | None, espeak_languages: set[str]
-) -> VoiceChoice:
+def validate_voice_name(voice_name: str | None) -> None:
+    """1007 for a voice name that is not one of the Live API's prebuilt voices."""
     if voice_name and voice_name.lower() not in {v.lower() for v in GEMINI_VOICES}:
         raise InvalidArgument(
             f"speechConfig voiceName {voice_name!r} is unknown; use a Gemini voice name "
             "(Puck, Charon, Kore, Fenrir, Aoede, Leda, Orus, Zephyr, ...)"
         )
+
+
+def choose_voice(
+    voice_name: str | None, language_code: str | None, espeak_languages: set[str]
+) -> VoiceChoice:
+    validate_voice_name(voice_name)
     code = (language_code or "en-US").lower()
     base = code.split("-")[0]
     if base == "en":

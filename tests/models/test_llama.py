@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from openlive.engine import Scheduler
-from openlive.engine.llama import LlamaBackend
+from openlive.models import Scheduler
+from openlive.models.llm.llama import LlamaBackend
 from openlive.session import (
     ChatMessage,
     GenerationDone,

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..audio.pcm import OUTPUT_RATE, Floats, read_wav, resample
-from ..errors import EngineError
+from ...audio.pcm import OUTPUT_RATE, Floats, read_wav, resample
+from ...errors import EngineError
 
 __all__ = ["EspeakTts", "PiperTts", "RemoteTts", "TtsBackend", "espeak_languages"]
 
@@ -69,6 +69,9 @@ class TtsBackend(abc.ABC):
     def synthesize(self, text: str, voice: str | None = None) -> Floats:
         """24 kHz float32 mono speech for ``text``. Blocking: call it on the scheduler."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or other resources."""
+
 
 class PiperTts(TtsBackend):
     name = "piper"
@@ -86,7 +89,7 @@ class PiperTts(TtsBackend):
                 return
             import onnxruntime as ort
 
-            from ..weights import PIPER_VOICE, package_file
+            from ...weights import PIPER_VOICE, package_file
 
             path = self.model_path or str(package_file(*PIPER_VOICE))
             with open(path + ".json", encoding="utf-8") as fh:
@@ -193,7 +196,7 @@ class RemoteTts(TtsBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        from .openai_http import base_v1, sync_client
+        from ..openai_http import base_v1, sync_client
 
         self.base_url = base_v1(base_url)
         self.model = model
@@ -218,3 +221,6 @@ class RemoteTts(TtsBackend):
         if response.status_code != 200:
             raise EngineError(f"remote speech synthesis answered HTTP {response.status_code}")
         return _wav_at_output_rate(response.content)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,266 @@
+"""The runtime of a Live session: generation, prefill, voice in and voice out, one owner.
+
+It drives a :class:`~openlive.session.LiveSession` core. Every task it starts belongs to its
+:class:`TaskOwner`; ending the session cancels and awaits them, then releases the engine's
+per-session state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import EngineError, ServerFault
+from ..models import LLMBackend, ModelRegistry, Scheduler
+from ..models.speech.stack import VoiceStack
+from ..models.speech.tts import TtsBackend
+from ..protocol import Route
+from ..session import (
+    Action,
+    BeginUtterance,
+    CancelGeneration,
+    CancelSpeculation,
+    EndUtterance,
+    EngineEvent,
+    FinishSpeech,
+    FlushSpeech,
+    GenerationFailed,
+    GenerationRequest,
+    LiveSession,
+    Play,
+    Prefill,
+    PushAudio,
+    RecognizePartial,
+    Speak,
+    Speculate,
+    SpeechAudio,
+    SpeechReady,
+    StartGeneration,
+    StopSpeech,
+    StoreAudio,
+    TextDelta,
+    UserTranscript,
+)
+from ..types import Setup
+from .session import SessionRuntime, Transport
+from .voice_in import VoiceIn
+from .voice_out import VoiceOut
+
+__all__ = ["LiveRuntime", "LiveServices"]
+
+log = logging.getLogger("openlive.session")
+
+
+@dataclass
+class LiveServices:
+    """What a Live session needs from the server: the models, and a few settings."""
+
+    registry: ModelRegistry
+    scheduler: Scheduler
+    voice: VoiceStack
+    recognition: bool = True
+    """False when the server runs with ``asr = off``."""
+    outbox_limit: int = 256
+    binary_frames: bool = False
+    record_voice_turn: Callable[[str, dict[str, float]], None] | None = None
+
+
+class LiveRuntime(SessionRuntime):
+    core: LiveSession
+
+    def __init__(
+        self,
+        services: LiveServices,
+        core: LiveSession,
+        backend: LLMBackend,
+        transport: Transport,
+        *,
+        tts: TtsBackend | None = None,
+        vertex: bool = False,
+    ) -> None:
+        super().__init__(
+            core.state.session_id,
+            core,
+            transport,
+            outbox_limit=services.outbox_limit,
+            binary=services.binary_frames,
+            vertex=vertex,
+        )
+        self.services = services
+        self.backend = backend
+        self._tts = tts
+        self._generation: asyncio.Task[None] | None = None
+        self._generation_turn = 0
+        self._prefill: asyncio.Task[None] | None = None
+        self.voice_in: VoiceIn | None = None
+        self.voice_out: VoiceOut | None = None
+        self._trace: dict[str, float] = {}
+
+    @classmethod
+    async def open(
+        cls,
+        services: LiveServices,
+        session_id: str,
+        setup: Setup,
+        route: Route,
+        transport: Transport,
+        *,
+        vertex: bool,
+    ) -> LiveRuntime:
+        """Validate the setup and build the session (raises :class:`SessionError`). The caller
+        owns the admission it holds: :meth:`release` gives it back."""
+        resolved = services.registry.resolve(setup.model or "", route.api_version)
+        core = LiveSession.create(session_id, resolved.name, setup, time.monotonic())
+        tts: TtsBackend | None = None
+        if core.speaks:
+            choice, tts = await services.voice.choose(setup)  # 1007 before any model loads
+            try:
+                await services.voice.ready()
+            except EngineError as exc:
+                raise ServerFault(str(exc)) from exc
+            log.info("session %s: voice %s", session_id, choice.label)
+        services.scheduler.admit(session_id)
+        log.info(
+            "session %s: model %s on %s engine (%s %s)",
+            session_id,
+            resolved.name,
+            resolved.backend_name,
+            route.method.value,
+            route.api_version,
+        )
+        return cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
+
+    async def release(self) -> None:
+        self.services.scheduler.release(self.session_id)
+        self.backend.forget(self.session_id)
+
+    # ---- events ----
+
+    async def event(self, event: EngineEvent) -> None:
+        self._trace_event(event, time.monotonic())
+        await super().event(event)
+
+    # ---- actions ----
+
+    async def handle(self, action: Action) -> None:
+        if isinstance(action, StartGeneration):
+            self._start_generation(action.request)
+        elif isinstance(action, CancelGeneration):
+            self._cancel_generation(action.turn_id)
+        elif isinstance(action, Prefill):
+            if self._prefill is None or self._prefill.done():
+                self._prefill = self.tasks.spawn(self.backend.prefill(action.request), "prefill")
+        elif isinstance(action, PushAudio):
+            self.backend.accept_audio(self.session_id, action.data, action.rate)
+            await self._voice_in().push(action.data, action.rate, action.detect)
+        elif isinstance(action, StoreAudio):
+            self._voice_in().store(action.target)
+        elif isinstance(action, BeginUtterance):
+            self._voice_in().begin(action.utterance)
+        elif isinstance(action, EndUtterance):
+            self._trace = {"speech_end_detected": time.monotonic()}
+            self._voice_in().end(action.utterance, action.reuse_speculation)
+        elif isinstance(action, Speculate):
+            self._voice_in().speculate(action.utterance)
+        elif isinstance(action, CancelSpeculation):
+            self._voice_in().cancel_speculation()
+        elif isinstance(action, RecognizePartial):
+            self._voice_in().partial(action.utterance)
+        elif isinstance(action, FlushSpeech):
+            await self._voice_in().flush()
+        elif isinstance(action, Speak):
+            await self._voice_out().speak(action.turn_id, action.text)
+        elif isinstance(action, Play):
+            await self._voice_out().play(action.turn_id, action.start)
+        elif isinstance(action, FinishSpeech):
+            await self._voice_out().finish(action.turn_id)
+        elif isinstance(action, StopSpeech):
+            if self.voice_out is not None:
+                self.voice_out.stop(action.turn_id)
+        else:  # pragma: no cover - every action is handled above
+            raise TypeError(f"unhandled action {action!r}")
+
+    # ---- generation ----
+
+    def _start_generation(self, request: GenerationRequest) -> None:
+        if self._generation is not None:
+            self._generation.cancel()
+        self._generation_turn = request.turn_id
+        self._generation = self.tasks.spawn(self._generate(request), "language model")
+
+    def _cancel_generation(self, turn_id: int) -> None:
+        task = self._generation
+        if task is None or self._generation_turn != turn_id:
+            return
+        self._generation = None
+        if task is not asyncio.current_task():
+            task.cancel()
+
+    async def _generate(self, request: GenerationRequest) -> None:
+        try:
+            async for event in self.backend.generate(request):
+                await self.event(event)
+        except EngineError as exc:
+            log.warning("session %s: engine error: %s", self.session_id, exc)
+            await self.event(GenerationFailed(request.turn_id, str(exc)))
+
+    # ---- voice stages (made on first use) ----
+
+    def _voice_in(self) -> VoiceIn:
+        if self.voice_in is None:
+            setup = self.core.state.setup
+            services = self.services
+            iat = setup.input_audio_transcription
+            ric = setup.realtime_input_config
+            if not services.recognition:
+                self.note_once("speech recognition is off on this server (asr = off)")
+            self.voice_in = VoiceIn(
+                emit=self.event,
+                tasks=self.tasks,
+                vad=services.voice.vad_model,
+                asr=services.voice.asr if services.recognition else None,
+                scheduler=services.scheduler,
+                language=iat.language_codes[0] if iat and iat.language_codes else None,
+                prefix_ms=_prefix_ms(setup),
+                all_input=bool(ric and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"),
+            )
+        return self.voice_in
+
+    def _voice_out(self) -> VoiceOut:
+        if self.voice_out is None:
+            assert self._tts is not None
+            settings = self.services.voice.settings
+            self.voice_out = VoiceOut(
+                tts=self._tts,
+                scheduler=self.services.scheduler,
+                emit=self.event,
+                tasks=self.tasks,
+                chunk_ms=settings.chunk_ms,
+                lead_ms=settings.lead_ms,
+            )
+        return self.voice_out
+
+    def _trace_event(self, event: EngineEvent, now: float) -> None:
+        """Time the stages of a voice turn: from the end of speech to the first audio out."""
+        trace = self._trace
+        if not trace or "first_audio" in trace:
+            return
+        if isinstance(event, UserTranscript) and event.final and "transcript" not in trace:
+            trace.update(asr_s=event.asr_s, transcript=now)
+        elif isinstance(event, TextDelta) and "first_token" not in trace and "transcript" in trace:
+            trace["first_token"] = now
+        elif isinstance(event, SpeechReady) and "first_segment" not in trace:
+            trace.update(first_segment=now, synth_s=event.synth_s, segment_s=event.seconds)
+        elif isinstance(event, SpeechAudio):
+            trace["first_audio"] = now
+            if self.services.record_voice_turn is not None:
+                self.services.record_voice_turn(self.session_id, trace)
+
+
+def _prefix_ms(setup: Setup) -> int:
+    from ..session import EndpointerSettings
+
+    return EndpointerSettings.from_setup(setup).prefix_padding_ms

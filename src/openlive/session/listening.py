@@ -1,0 +1,143 @@
+"""The listening half of a Live session: endpointing, utterances and their transcripts.
+
+Voice activity probabilities (from the runtime's VAD) come in; decisions go out: where each
+audio chunk is kept, when an utterance begins and ends, when to recognize speculatively (a
+silence has begun and may hold) or for an interim transcript. Every utterance that ends is
+owed exactly one final transcript, so no turn waits forever.
+"""
+
+from __future__ import annotations
+
+from .activity import FRAME_MS, ActivityChange, Endpointer, EndpointerSettings
+from .events import (
+    Action,
+    BeginUtterance,
+    CancelSpeculation,
+    EndUtterance,
+    RecognizePartial,
+    Speculate,
+    StoreAudio,
+)
+from .state import SessionState
+
+__all__ = ["MAX_UTTERANCE_S", "PARTIAL_EVERY_S", "SPECULATE_AFTER_MS", "Listening"]
+
+MAX_UTTERANCE_S = 28.0
+"""A longer utterance is cut and recognized (Whisper reads at most 30 s)."""
+PARTIAL_EVERY_S = 1.0
+SPECULATE_AFTER_MS = 160
+"""Recognition starts this long into a silence, before the turn is committed: when the
+silence holds for ``silenceDurationMs`` the finished transcript is used (the only audio since
+is silence); when speech resumes it is thrown away."""
+
+
+class Listening:
+    """Mixed into :class:`~openlive.session.machine.LiveSession`."""
+
+    state: SessionState
+
+    def _endpointer(self) -> Endpointer:
+        settings = EndpointerSettings.from_setup(self.state.setup)
+        return Endpointer(settings, self.state.voice.endpoint)
+
+    def _auto_activity(self) -> bool:
+        ric = self.state.setup.realtime_input_config
+        aad = ric.automatic_activity_detection if ric else None
+        return not (aad and aad.disabled)
+
+    def _speech_began(self, now: float) -> list[Action]:
+        """Hook for the session: the user started speaking (barge-in)."""
+        del now
+        return []
+
+    def _voice_activity(self, probabilities: tuple[float, ...], now: float) -> list[Action]:
+        v = self.state.voice
+        endpointer = self._endpointer()
+        actions: list[Action] = []
+        ended = False
+        for probability in probabilities:
+            change = endpointer.push(probability)
+            if change is ActivityChange.STARTED:
+                actions.extend(self._begin_utterance())
+                actions.extend(self._speech_began(now))
+            elif change is ActivityChange.ENDED:
+                ended = True
+                break
+        actions.append(StoreAudio("utterance" if v.collecting else "prefix"))
+        if v.collecting:
+            v.collected_s += len(probabilities) * FRAME_MS / 1000
+        if ended:
+            actions.extend(self._end_utterance())
+        elif v.collecting and v.collected_s > MAX_UTTERANCE_S:
+            endpointer.force_end()
+            actions.extend(self._end_utterance())
+        elif v.collecting:
+            actions.extend(self._maybe_speculate(endpointer))
+            actions.extend(self._maybe_partial(endpointer))
+        return actions
+
+    def _manual_audio(self, seconds: float) -> list[Action]:
+        """Audio inside activityStart/activityEnd: all of it belongs to the utterance."""
+        v = self.state.voice
+        if not v.collecting:
+            return []
+        v.collected_s += seconds
+        actions: list[Action] = [StoreAudio("utterance")]
+        if v.collected_s > MAX_UTTERANCE_S:
+            actions.extend(self._end_utterance())
+        return actions
+
+    def _begin_utterance(self) -> list[Action]:
+        v = self.state.voice
+        v.utterance += 1
+        v.collecting = True
+        v.collected_s = v.partial_at_s = 0.0
+        v.partial_pending = False
+        v.speculated_voice = -1
+        return [BeginUtterance(v.utterance)]
+
+    def _end_utterance(self) -> list[Action]:
+        v = self.state.voice
+        if not v.collecting:
+            return []
+        v.collecting = False
+        v.partial_pending = False
+        actions: list[Action] = []
+        reuse = v.speculated_voice >= 0 and v.speculated_voice == v.endpoint.last_voice
+        if v.speculated_voice >= 0 and not reuse:
+            actions.append(CancelSpeculation(v.utterance))
+        v.speculated_voice = -1
+        v.recognizing.append(v.utterance)
+        actions.append(EndUtterance(v.utterance, reuse_speculation=reuse))
+        return actions
+
+    def _flushed(self) -> list[Action]:
+        """``audioStreamEnd``: whatever is being said is complete."""
+        if not self.state.voice.collecting:
+            return []
+        self._endpointer().force_end()
+        return self._end_utterance()
+
+    def _maybe_speculate(self, endpointer: Endpointer) -> list[Action]:
+        v = self.state.voice
+        if v.speculated_voice >= 0 and endpointer.last_voice != v.speculated_voice:
+            v.speculated_voice = -1  # the user went on speaking
+            return [CancelSpeculation(v.utterance)]
+        if v.speculated_voice >= 0:
+            return []
+        if endpointer.silence_frames() * FRAME_MS < SPECULATE_AFTER_MS:
+            return []
+        if endpointer.settings.silence_ms <= SPECULATE_AFTER_MS:
+            return []
+        v.speculated_voice = endpointer.last_voice
+        return [Speculate(v.utterance)]
+
+    def _maybe_partial(self, endpointer: Endpointer) -> list[Action]:
+        v = self.state.voice
+        if v.partial_pending or endpointer.silence_frames() > 2:
+            return []  # the user may be done: keep the compute slot free for the final pass
+        if v.collected_s - v.partial_at_s < PARTIAL_EVERY_S:
+            return []
+        v.partial_at_s = v.collected_s
+        v.partial_pending = True
+        return [RecognizePartial(v.utterance)]

@@ -1,0 +1,89 @@
+"""A Live session's whole state: plain pydantic models that serialize to JSON and back.
+
+Everything the session knows lives here, so a snapshot taken at any instant (mid-speech,
+mid-generation, mid-playback) restores into a fresh runtime that carries on. Audio samples are
+not part of it: they stay in the runtime's buffers, and a restored session starts collecting
+afresh (see ``LiveSession.resume``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..types import Content, Setup
+from .activity import EndpointState
+
+__all__ = ["ActiveTurn", "SessionState", "SpokenPart", "VoiceState"]
+
+
+class SpokenPart(BaseModel):
+    text: str
+    seconds: float
+    start: float
+
+
+class ActiveTurn(BaseModel):
+    turn_id: int
+    started_at: float
+    sent_text: str = ""
+    """Everything the model wrote so far (text sessions: everything sent)."""
+    first_text_at: float | None = None
+    unspoken: str = ""
+    """Text written but not yet cut into a piece to speak."""
+    speaking: list[str] = []
+    """Pieces handed to synthesis and not yet ready, in order."""
+    spoken: list[SpokenPart] = []
+    speech_requested: bool = False
+    llm_done: bool = False
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+
+
+class VoiceState(BaseModel):
+    """The input side of voice: endpointing, the utterance being collected, the transcripts
+    owed, and the speculative and interim recognitions in flight."""
+
+    endpoint: EndpointState = Field(default_factory=EndpointState)
+    utterance: int = 0
+    """Id of the current (or last) utterance."""
+    collecting: bool = False
+    collected_s: float = 0.0
+    partial_at_s: float = 0.0
+    partial_pending: bool = False
+    speculated_voice: int = -1
+    """``endpoint.last_voice`` when the running speculative recognition began (-1: none)."""
+    recognizing: list[int] = []
+    """Utterances whose final transcript is owed."""
+    transcribed: bool = False
+    """An input transcription was sent (later ones start with a space)."""
+
+
+class SessionState(BaseModel):
+    """Everything the session knows; JSON in, JSON out."""
+
+    session_id: str
+    model: str
+    setup: Setup
+    history: list[Content] = []
+    turn: ActiveTurn | None = None
+    next_turn_id: int = 1
+    pending_reply: bool = False
+    """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
+    activity_open: bool = False
+    activity_text: list[str] = []
+    activity_audio: bool = False
+    awaiting_transcript: bool = False
+    voice: VoiceState = Field(default_factory=VoiceState)
+    playback_end: float = 0.0
+    """When the client will have played all reply audio released so far (caller's clock)."""
+    notes_given: list[str] = []
+    audio_bytes_in: int = 0
+    video_frames_in: int = 0
+    messages_in: int = 0
+    closed: Literal[False, True] = False
+    prompt_tokens_total: int = 0
+    output_tokens_total: int = 0
+    created_at: float = 0.0
+    last_activity_at: float = 0.0
