@@ -48,7 +48,7 @@ async def ask(
 
 
 async def test_factual_answer_and_token_counts(backend: LlamaBackend) -> None:
-    question = [ChatMessage("user", "What is the capital of France? Answer in one word.")]
+    question = [ChatMessage.of_text("user", "What is the capital of France? Answer in one word.")]
     text, done = await ask(backend, "fact", 1, question, temperature=0.0)
     assert "paris" in text.lower()
     assert done.prompt_tokens > 10 and done.output_tokens >= 1
@@ -56,12 +56,12 @@ async def test_factual_answer_and_token_counts(backend: LlamaBackend) -> None:
 
 
 async def test_session_state_survives_another_session(backend: LlamaBackend) -> None:
-    a = [ChatMessage("user", "My name is Ada. Say hello to me.")]
+    a = [ChatMessage.of_text("user", "My name is Ada. Say hello to me.")]
     reply_a, first = await ask(backend, "A", 1, a, temperature=0.0)
-    b = [ChatMessage("user", "What is 2 + 2?")]
+    b = [ChatMessage.of_text("user", "What is 2 + 2?")]
     await ask(backend, "B", 1, b, temperature=0.0)  # another session takes the model
     restores = backend.stats["restores"]
-    a += [ChatMessage("assistant", reply_a), ChatMessage("user", "What is my name?")]
+    a += [ChatMessage.of_text("assistant", reply_a), ChatMessage.of_text("user", "What is my name?")]
     reply, second = await ask(backend, "A", 2, a, temperature=0.0)
     assert "ada" in reply.lower()
     assert backend.stats["restores"] == restores + 1
@@ -70,14 +70,14 @@ async def test_session_state_survives_another_session(backend: LlamaBackend) -> 
 
 
 async def test_seed_makes_sampling_repeatable(backend: LlamaBackend) -> None:
-    q = [ChatMessage("user", "Invent a name for a cat.")]
+    q = [ChatMessage.of_text("user", "Invent a name for a cat.")]
     one, _ = await ask(backend, "s1", 1, q, temperature=1.0, seed=11)
     two, _ = await ask(backend, "s2", 1, q, temperature=1.0, seed=11)
     assert one == two
 
 
 async def test_max_tokens_and_stop(backend: LlamaBackend) -> None:
-    q = [ChatMessage("user", "Count from 1 to 50, separated by commas.")]
+    q = [ChatMessage.of_text("user", "Count from 1 to 50, separated by commas.")]
     _, done = await ask(backend, "m", 1, q, temperature=0.0, max_tokens=5)
     assert done.output_tokens <= 5 and done.finish_reason == "length"
     text, _ = await ask(backend, "st", 1, q, temperature=0.0, stop=("5",))
@@ -85,7 +85,7 @@ async def test_max_tokens_and_stop(backend: LlamaBackend) -> None:
 
 
 async def test_cancel_stops_within_a_token_or_two(backend: LlamaBackend) -> None:
-    q = [ChatMessage("user", "Write a very long story about a dragon.")]
+    q = [ChatMessage.of_text("user", "Write a very long story about a dragon.")]
     request = GenerationRequest("c", 1, "", tuple(q), SamplingParams(temperature=0.0))
     seen = 0
     gen = backend.generate(request)
@@ -97,7 +97,7 @@ async def test_cancel_stops_within_a_token_or_two(backend: LlamaBackend) -> None
     await gen.aclose()
     # the compute slot is free again at once: another request runs to completion
     text, _ = await asyncio.wait_for(
-        ask(backend, "d", 1, [ChatMessage("user", "Say OK.")], temperature=0.0), 30
+        ask(backend, "d", 1, [ChatMessage.of_text("user", "Say OK.")], temperature=0.0), 30
     )
     assert text
     state = backend._states["c"]

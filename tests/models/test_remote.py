@@ -23,7 +23,7 @@ async def test_remote_backend_streams(llamacpp_server: str) -> None:
         "r",
         1,
         "Answer briefly.",
-        (ChatMessage("user", "What is the capital of France? Answer in one word."),),
+        (ChatMessage.of_text("user", "What is the capital of France? Answer in one word."),),
         SamplingParams(temperature=0.0, max_tokens=20),
     )
     events = [e async for e in backend.generate(request)]
@@ -52,7 +52,7 @@ async def test_server_on_remote_engine(
 
 async def test_remote_down_is_an_engine_error() -> None:
     backend = RemoteBackend("http://127.0.0.1:9/v1")
-    request = GenerationRequest("x", 1, "", (ChatMessage("user", "hi"),))
+    request = GenerationRequest("x", 1, "", (ChatMessage.of_text("user", "hi"),))
     with pytest.raises(EngineError, match="remote LLM"):
         [e async for e in backend.generate(request)]
     await backend.close()

@@ -133,6 +133,10 @@ class LiveRuntime(SessionRuntime):
         )
         return cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
 
+    def closing_started(self) -> None:
+        if self.voice_in is not None:
+            self.voice_in.shut()
+
     async def release(self) -> None:
         self.services.scheduler.release(self.session_id)
         self.backend.forget(self.session_id)

@@ -69,6 +69,12 @@ class SessionRuntime(abc.ABC):
         self._writer = self.tasks.spawn(self._write(), f"writer-{self.session_id}")
         await self.perform(self.core.start())
 
+    async def resume(self) -> None:
+        """Carry on a session restored from a snapshot (instead of :meth:`start`): restart
+        the work it had in flight."""
+        self._writer = self.tasks.spawn(self._write(), f"writer-{self.session_id}")
+        await self.perform(self.core.resume(time.monotonic()))
+
     @property
     def closing(self) -> bool:
         return self.outbox.closing
@@ -106,6 +112,10 @@ class SessionRuntime(abc.ABC):
             await self.release()
             log.info("session %s: ended", self.session_id)
 
+    def closing_started(self) -> None:  # noqa: B027 - optional hook
+        """The close frame was asked for: stop taking input, and wake anything waiting for
+        room in a queue that a stage will no longer drain (the reader may be waiting)."""
+
     async def release(self) -> None:  # noqa: B027 - optional hook
         """Free per-session engine state (called once, after every task has ended)."""
 
@@ -135,6 +145,7 @@ class SessionRuntime(abc.ABC):
     def _close(self, code: int, reason: str) -> None:
         if self.outbox.request_close(code, reason):
             self.close_code, self.close_reason = code, reason
+            self.closing_started()
             level = logging.INFO if code in (1000, 1008) else logging.WARNING
             log.log(level, "session %s: closing %d %s", self.session_id, code, reason)
 
@@ -152,7 +163,10 @@ class SessionRuntime(abc.ABC):
                 )
             )
         if stage.startswith("writer"):
+            # the writer is gone: the close frame goes out directly
             self._close(fault.code, fault.reason)
+            with contextlib.suppress(Exception):
+                await self.transport.close(fault.code, fault.reason)
             return
         await self.perform(self.core.fail(fault))
         self._close(fault.code, fault.reason)  # the core was already closed: close anyway

@@ -67,11 +67,20 @@ class VoiceIn:
         self._speculation: asyncio.Task[str] | None = None
         self._partial: asyncio.Task[None] | None = None
         self._in_order = asyncio.Lock()
+        self._shut = False
         self.stats = {"frames": 0, "utterances": 0}
 
     # ---- audio in ----
 
+    def shut(self) -> None:
+        """The session is closing: take no more audio, and free the room anyone waits for."""
+        self._shut = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
     async def push(self, pcm: bytes, rate: int, detect: bool) -> None:
+        if self._shut:
+            return
         samples = pcm16_to_float(pcm)
         if rate != SPEECH_RATE:
             resampler = self._resamplers.get(rate)
@@ -85,6 +94,8 @@ class VoiceIn:
             self._chunk = samples
 
     async def flush(self) -> None:
+        if self._shut:
+            return
         self._ensure_worker()
         await self._queue.put(_Flush())
 
@@ -146,7 +157,7 @@ class VoiceIn:
         self._cancel(self._speculation)
         audio = self._audio()
         self._speculation = self.tasks.spawn(
-            self._interim(utterance, audio), "speech recognition (speculative)"
+            self._interim(utterance, audio), "speech recognition"
         )
 
     def cancel_speculation(self) -> None:
@@ -161,7 +172,7 @@ class VoiceIn:
         async def run() -> None:
             await self._interim(utterance, audio)
 
-        self._partial = self.tasks.spawn(run(), "speech recognition (interim)")
+        self._partial = self.tasks.spawn(run(), "speech recognition")
 
     # ---- recognition ----
 

@@ -54,7 +54,7 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
         )
     if config.remote_url:
         backends["remote"] = RemoteBackend(
-            config.remote_url, config.remote_model, config.remote_api_key
+            config.remote_url, config.remote_model, config.remote_api_key, config.remote_timeout
         )
     return backends
 
@@ -78,6 +78,7 @@ class App:
                 tts_model=config.tts_model,
                 tts_voice=config.tts_voice,
                 api_key=config.remote_api_key,
+                timeout=config.remote_timeout,
                 lead_ms=config.audio_lead_ms,
                 chunk_ms=config.audio_chunk_ms,
             ),

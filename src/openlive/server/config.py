@@ -40,6 +40,7 @@ SETTINGS: dict[str, str] = {
     "remote_url": "OpenAI-compatible base URL for the remote engine (e.g. http://host:8000/v1)",
     "remote_model": "model name sent to the remote engine",
     "remote_api_key": "bearer token for the remote engine",
+    "remote_timeout": "seconds to wait for a remote engine (LLM, recognition, synthesis)",
     "echo_delay": "seconds between the echo engine's chunks",
     "asr": "speech recognition: embedded (Whisper base), remote, or off (audio is only counted)",
     "asr_url": "OpenAI-compatible base URL for remote speech recognition",
@@ -89,6 +90,7 @@ class ServerConfig:
     remote_url: str | None = None
     remote_model: str = "default"
     remote_api_key: str | None = None
+    remote_timeout: float = 60.0
     echo_delay: float = 0.02
     asr: str = "embedded"
     asr_url: str | None = None

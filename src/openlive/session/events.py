@@ -94,6 +94,10 @@ class ChatMessage:
     role: Literal["user", "assistant"]
     parts: tuple[MessagePart, ...]
 
+    def __post_init__(self) -> None:
+        if isinstance(self.parts, str):
+            raise TypeError("ChatMessage parts are a tuple of parts; use ChatMessage.of_text")
+
     @classmethod
     def of_text(cls, role: Literal["user", "assistant"], text: str) -> ChatMessage:
         return cls(role, (TextPart(text),))

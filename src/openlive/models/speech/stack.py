@@ -35,6 +35,7 @@ class VoiceSettings:
     tts_model: str = "tts-1"
     tts_voice: str = "alloy"
     api_key: str | None = None
+    timeout: float = 60.0
     lead_ms: int = 250
     chunk_ms: int = 100
 
@@ -50,7 +51,9 @@ class VoiceStack:
         elif settings.asr == "remote":
             if not settings.asr_url:
                 raise EngineError("asr = remote needs asr_url")
-            self.asr = RemoteAsr(settings.asr_url, settings.asr_model, settings.api_key)
+            self.asr = RemoteAsr(
+                settings.asr_url, settings.asr_model, settings.api_key, settings.timeout
+            )
         else:
             self.asr = WhisperAsr(threads=scheduler.threads)
         self.piper: TtsBackend
@@ -58,7 +61,11 @@ class VoiceStack:
             if not settings.tts_url:
                 raise EngineError("tts = remote needs tts_url")
             self.piper = RemoteTts(
-                settings.tts_url, settings.tts_model, settings.tts_voice, settings.api_key
+                settings.tts_url,
+                settings.tts_model,
+                settings.tts_voice,
+                settings.api_key,
+                settings.timeout,
             )
         else:
             self.piper = PiperTts(threads=scheduler.threads)
