@@ -4,7 +4,8 @@ Once, a session that ended while another session's reply was streaming took the 
 the event loop, so every connection froze until that reply was done: a new client's handshake
 waited for it. Here a dozen clients ask for long essays and drop their TCP connections at once
 while one client's long reply streams; a new client must complete its handshake, setup and a
-whole (echo engine) turn while that reply is still streaming. No timing threshold: the order of events is the test."""
+whole (echo engine) turn while that reply is still streaming. No timing threshold: the order
+of events is the test."""
 
 from __future__ import annotations
 
