@@ -61,7 +61,10 @@ async def test_session_state_survives_another_session(backend: LlamaBackend) -> 
     b = [ChatMessage.of_text("user", "What is 2 + 2?")]
     await ask(backend, "B", 1, b, temperature=0.0)  # another session takes the model
     restores = backend.stats["restores"]
-    a += [ChatMessage.of_text("assistant", reply_a), ChatMessage.of_text("user", "What is my name?")]
+    a += [
+        ChatMessage.of_text("assistant", reply_a),
+        ChatMessage.of_text("user", "What is my name?"),
+    ]
     reply, second = await ask(backend, "A", 2, a, temperature=0.0)
     assert "ada" in reply.lower()
     assert backend.stats["restores"] == restores + 1
@@ -103,3 +106,31 @@ async def test_cancel_stops_within_a_token_or_two(backend: LlamaBackend) -> None
     state = backend._states["c"]
     prompt, _ = backend._format("", list(q))
     assert len(state.tokens) - len(prompt) <= 5
+
+
+async def test_forget_never_waits_for_a_generation(backend: LlamaBackend) -> None:
+    """``forget`` runs on the event loop while another session's reply streams: it must
+    return at once (it used to take the lock the streaming reply holds)."""
+    await ask(backend, "old", 1, [ChatMessage.of_text("user", "Say hi.")], temperature=0.0)
+    assert "old" in backend._states
+    q = [ChatMessage.of_text("user", "Count from 1 to 200 in words.")]
+    request = GenerationRequest("long", 1, "", tuple(q), SamplingParams(max_tokens=300))
+    gen = backend.generate(request)
+    seen = 0
+    async for event in gen:
+        if isinstance(event, TextDelta):
+            seen += 1
+        if seen == 2:
+            backend.forget("old")  # mid-stream, on the loop
+            assert backend._lock.locked(), "forget waited for the streaming reply to end"
+            break
+    await gen.aclose()
+    await ask(backend, "next", 1, [ChatMessage.of_text("user", "Say OK.")], temperature=0.0)
+    assert "old" not in backend._states  # dropped by the compute thread
+
+
+async def test_no_state_is_saved_for_a_session_forgotten_meanwhile(backend: LlamaBackend) -> None:
+    backend.forget("gone")
+    q = [ChatMessage.of_text("user", "This prompt is read ahead of time by a prefill job.")]
+    await backend.prefill(GenerationRequest("gone", 0, "System.", tuple(q)))
+    assert "gone" not in backend._states

@@ -19,7 +19,7 @@ def misbehaving_stub(mode: str) -> Iterator[str]:
     (never answers). Yields the ``/v1`` base URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             if mode == "hang":

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
@@ -89,6 +90,9 @@ class App:
         self.tls_cert: Path | None = None
         self.loop_monitor = LoopMonitor()
         self.connections: set[ServerConnection] = set()
+        self.runtimes: weakref.WeakSet[SessionRuntime] = weakref.WeakSet()
+        """The sessions being served (for /healthz and tests); each is owned by its
+        connection."""
         self.refused_connections = 0
         self.live = LiveServices(
             registry=self.registry,
@@ -133,7 +137,11 @@ class App:
         vertex = route.vertex
         if route.proxy:
             vertex = (first.setup.model or "").startswith(("publishers/", "projects/"))
-        return await LiveRuntime.open(self.live, session_id, first.setup, route, ws, vertex=vertex)
+        runtime = await LiveRuntime.open(
+            self.live, session_id, first.setup, route, ws, vertex=vertex
+        )
+        self.runtimes.add(runtime)
+        return runtime
 
     # ---- HTTP ----
 
