@@ -115,3 +115,16 @@ def start_script(script: Path, *args: str) -> Proc:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def loop_lag(url: str) -> str:
+    """The server's event-loop lag so far (``/healthz``), as one line."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+        lag = json.load(response)["loop_lag_ms"]
+    return (
+        f"  event loop lag (server, 50 ms probe): worst {lag['worst']:.0f} ms, "
+        f"recent p50 {lag['p50_recent']:.1f} ms, p99 {lag['p99_recent']:.1f} ms"
+    )

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import time
 
-from benchmarks._common import machine, percentile, start_openlive
+from benchmarks._common import loop_lag, machine, percentile, start_openlive
 from openlive import Client
 from openlive.weights import ensure_weights
 
@@ -121,6 +121,7 @@ async def main() -> None:
             await s.send_client_content(turns="warm up")  # waits for the model to load
             [m async for m in s.receive()]
         ours = await openlive_turns(server.url, args.turns)
+        lag = loop_lag(server.url)
     finally:
         server.stop()
     base = direct_turns(args.turns)
@@ -134,6 +135,7 @@ async def main() -> None:
         f"  ratio    : first chunk p50 {percentile(ours[0], 50) / percentile(base[0], 50):.2f}x"
         f", decode p50 {percentile(ours[1], 50) / percentile(base[1], 50):.2f}x"
     )
+    print(lag)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import machine, percentile, start_openlive
+from benchmarks._common import loop_lag, machine, percentile, start_openlive
 from openlive import Client
 from openlive.audio import SPEECH_RATE, resample
 from openlive.client import send_audio
@@ -216,6 +216,7 @@ async def main() -> None:
                 f" p95 {percentile(lat_n, 95) * 1000:5.0f} ms; reply audio worst lag behind "
                 f"real time p95 {percentile(late, 95) * 1000:5.0f} ms"
             )
+        print(loop_lag(server.url))
     finally:
         server.stop()
 

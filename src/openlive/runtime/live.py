@@ -23,6 +23,7 @@ from ..session import (
     BeginUtterance,
     CancelGeneration,
     CancelSpeculation,
+    EndpointerSettings,
     EndUtterance,
     EngineEvent,
     FinishSpeech,
@@ -165,8 +166,15 @@ class LiveRuntime(SessionRuntime):
         elif isinstance(action, BeginUtterance):
             self._voice_in().begin(action.utterance)
         elif isinstance(action, EndUtterance):
-            self._trace = {"speech_end_detected": time.monotonic()}
-            self._voice_in().end(action.utterance, action.reuse_speculation)
+            now = time.monotonic()
+            speech_s = self._voice_in().end(action.utterance, action.reuse_speculation)
+            silence_ms = EndpointerSettings.from_setup(self.core.state.setup).silence_ms
+            auto = self.core.automatic_activity
+            self._trace = {
+                "speech_end_detected": now,
+                "silence_s": silence_ms / 1000 if auto else 0.0,
+                "speech_s": speech_s,
+            }
         elif isinstance(action, Speculate):
             self._voice_in().speculate(action.utterance)
         elif isinstance(action, CancelSpeculation):
@@ -265,6 +273,4 @@ class LiveRuntime(SessionRuntime):
 
 
 def _prefix_ms(setup: Setup) -> int:
-    from ..session import EndpointerSettings
-
     return EndpointerSettings.from_setup(setup).prefix_padding_ms

@@ -140,7 +140,8 @@ class VoiceIn:
         self._prefix.clear()
         self._prefix_samples = 0
 
-    def end(self, utterance: int, reuse_speculation: bool) -> None:
+    def end(self, utterance: int, reuse_speculation: bool) -> float:
+        """Recognize the utterance (beside detection); returns its length in seconds."""
         audio = self._audio()
         self._utterance = []
         self.stats["utterances"] += 1
@@ -152,6 +153,7 @@ class VoiceIn:
             speculation = None
         # recognized beside detection, so VAD keeps up with new speech (barge-in) meanwhile
         self.tasks.spawn(self._recognize(utterance, audio, speculation), "speech recognition")
+        return audio.size / SPEECH_RATE
 
     def speculate(self, utterance: int) -> None:
         self._cancel(self._speculation)

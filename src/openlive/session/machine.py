@@ -186,6 +186,11 @@ class LiveSession(Listening):
         return (gc.response_modalities if gc else None) or ["AUDIO"]
 
     @property
+    def automatic_activity(self) -> bool:
+        """Voice activity detection decides turns (not the client's activity markers)."""
+        return self._auto_activity()
+
+    @property
     def speaks(self) -> bool:
         return "AUDIO" in self.modalities
 
