@@ -8,11 +8,11 @@ import pytest
 
 from openlive.errors import InvalidArgument
 from openlive.session import (
+    BeginUtterance,
     CancelGeneration,
     Close,
     GenerationDone,
     GenerationFailed,
-    BeginUtterance,
     LiveSession,
     PushAudio,
     Send,
@@ -143,9 +143,7 @@ def test_realtime_text_waits_under_no_interruption() -> None:
 
 def test_manual_activity_brackets_text() -> None:
     s, _ = make({"realtimeInputConfig": {"automaticActivityDetection": {"disabled": True}}})
-    assert s.receive_client(msg({"realtimeInput": {"activityStart": {}}}), 1) == [
-        BeginUtterance(1)
-    ]
+    assert s.receive_client(msg({"realtimeInput": {"activityStart": {}}}), 1) == [BeginUtterance(1)]
     assert s.receive_client(msg({"realtimeInput": {"text": "what is"}}), 2) == []
     s.receive_client(msg({"realtimeInput": {"text": "two plus two"}}), 3)
     actions = s.receive_client(msg({"realtimeInput": {"activityEnd": {}}}), 4)
@@ -176,7 +174,6 @@ def test_audio_goes_to_the_engine_with_its_rate() -> None:
         1,
     )
     a2 = s.receive_client(msg({"realtimeInput": {"mediaChunks": [{"data": "AQI="}]}}), 2)
-    assert s.state.audio_bytes_in == 6
     assert a1 == [PushAudio(b"\x01\x02\x01\x02", 24000, detect=True)]
     assert a2 == [PushAudio(b"\x01\x02", 16000, detect=True)]
 

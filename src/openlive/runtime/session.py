@@ -129,7 +129,7 @@ class SessionRuntime(abc.ABC):
             elif isinstance(action, Close):
                 self._close(action.code, action.reason)
             elif isinstance(action, Note):
-                log.info("session %s: %s", self.session_id, action.message)
+                self.note_once(action.message)
             else:
                 await self.handle(action)
 

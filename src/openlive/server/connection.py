@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from ..errors import InvalidArgument, PolicyViolation, ServerFault, SessionError
 from ..protocol import KeyChecker, Method, Route, decode_client_message
-from ..protocol.credentials import extract_credential
+from ..protocol.credentials import EPHEMERAL_REFUSAL, extract_credential
 from ..runtime import SessionRuntime
 from ..types import ClientMessage
 
@@ -101,5 +101,5 @@ def _unserved(method: Method) -> str:
     if method is Method.MUSIC:
         return "BidiGenerateMusic (Lyria RealTime) is not served by openlive yet"
     if method is Method.LIVE_CONSTRAINED:
-        return "ephemeral tokens are not enabled on this server; use an API key"
+        return EPHEMERAL_REFUSAL
     return f"{method.value} is not served by openlive"

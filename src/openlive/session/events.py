@@ -1,6 +1,6 @@
 """What goes into and comes out of the session core.
 
-Inputs: decoded client messages, engine events (below) and ticks, each with a timestamp.
+Inputs: decoded client messages and engine events (below), each with a timestamp.
 Outputs: actions for the session runtime to perform, in order.
 """
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
 from ..errors import InvalidArgument
-from ..types import Setup
+from ..types import GenerationConfig, Setup
 
 __all__ = ["FIELD_TREATMENT", "Treatment", "review_setup"]
 
@@ -94,6 +94,41 @@ def _set_paths(model: BaseModel, prefix: str = "") -> list[tuple[str, Any]]:
     return sorted(out)
 
 
+# (field, lowest, highest, upper bound included): the documented ranges of the Gemini API's
+# GenerationConfig. NaN fails every comparison, so it is refused too.
+_FLOAT_RANGES: tuple[tuple[str, float, float, bool], ...] = (
+    ("temperature", 0.0, 2.0, True),
+    ("top_p", 0.0, 1.0, True),
+    ("presence_penalty", -2.0, 2.0, False),
+    ("frequency_penalty", -2.0, 2.0, False),
+)
+
+
+def _check_ranges(gc: GenerationConfig) -> None:
+    """Refuse sampling values outside their documented ranges (1007, naming the wire field)."""
+    for name, low, high, closed in _FLOAT_RANGES:
+        value = getattr(gc, name)
+        if value is None:
+            continue
+        inside = low <= value <= high if closed else low <= value < high
+        if not inside:
+            bracket = "]" if closed else ")"
+            raise InvalidArgument(
+                f"generationConfig.{to_camel(name)} must be in [{low:g}, {high:g}{bracket}, "
+                f"got {value:g}"
+            )
+    if gc.top_k is not None and gc.top_k < 1:
+        raise InvalidArgument(f"generationConfig.topK must be at least 1, got {gc.top_k}")
+    if gc.max_output_tokens is not None and gc.max_output_tokens < 1:
+        raise InvalidArgument(
+            f"generationConfig.maxOutputTokens must be positive, got {gc.max_output_tokens}"
+        )
+    if gc.candidate_count not in (None, 1):
+        raise InvalidArgument(
+            f"generationConfig.candidateCount must be 1 in a Live session, got {gc.candidate_count}"
+        )
+
+
 def review_setup(setup: Setup) -> list[str]:
     """Raise :class:`InvalidArgument` for a refused field; return log notes for accepted ones."""
     notes: list[str] = []
@@ -104,8 +139,8 @@ def review_setup(setup: Setup) -> list[str]:
         raise InvalidArgument(
             f"responseModalities {'+'.join(unknown)} is not supported; use TEXT and/or AUDIO"
         )
-    if gc and gc.candidate_count not in (None, 1):
-        raise InvalidArgument("generationConfig.candidateCount must be 1 in a Live session")
+    if gc is not None:
+        _check_ranges(gc)
     for path, value in _set_paths(setup):
         treatment = FIELD_TREATMENT.get(path, Treatment.LOGGED)
         if path == "tools" and all(t.is_empty() for t in value):

@@ -1,6 +1,6 @@
 """The sans-I/O Live session: conversation state and turn rules in one place.
 
-The machine takes decoded client messages, engine events and ticks (each stamped with a time
+The machine takes decoded client messages and engine events (each stamped with a time
 the caller supplies; no clock is read here) and returns the actions to perform. Its whole state
 is a pydantic model that serializes to JSON and restores, mid-turn included.
 
@@ -118,9 +118,8 @@ class LiveSession(Listening):
     def create(cls, session_id: str, model: str, setup: Setup, now: float) -> LiveSession:
         """Validate ``setup`` (raises :class:`SessionError`) and build a fresh session."""
         notes = review_setup(setup)
-        state = SessionState(
-            session_id=session_id, model=model, setup=setup, created_at=now, last_activity_at=now
-        )
+        del now  # the core reads no clock; nothing in a new session is timed yet
+        state = SessionState(session_id=session_id, model=model, setup=setup)
         session = cls(state)
         session._setup_notes = notes
         return session
@@ -204,8 +203,6 @@ class LiveSession(Listening):
         """A decoded client message. Errors become a ``Close`` action; nothing is raised."""
         if self.state.closed:
             return []
-        self.state.messages_in += 1
-        self.state.last_activity_at = now
         try:
             if message.setup is not None:
                 raise InvalidArgument("setup may only be sent once, as the first message")
@@ -249,11 +246,6 @@ class LiveSession(Listening):
             return self._complete(turn, now)
         assert isinstance(event, GenerationFailed)
         return self.fail(ServerFault(f"model failed: {event.message}"))
-
-    def tick(self, now: float) -> list[Action]:
-        """Time passing: nothing in a Live session is timed by the core yet."""
-        del now
-        return []
 
     def fail(self, exc: SessionError) -> list[Action]:
         """End the session with the error's close code and reason (once)."""
@@ -408,7 +400,6 @@ class LiveSession(Listening):
         mime = (blob.mime_type or "").lower()
         if kind == "audio" or (kind == "media" and (not mime or mime.startswith("audio/"))):
             rate = parse_pcm_rate(blob.mime_type)
-            self.state.audio_bytes_in += len(blob.data)
             if self._auto_activity():
                 return [PushAudio(blob.data, rate, detect=True)]
             if not self.state.activity_open:
@@ -417,7 +408,6 @@ class LiveSession(Listening):
             seconds = len(blob.data) / 2 / rate
             return [PushAudio(blob.data, rate, detect=False), *self._manual_audio(seconds)]
         if mime.startswith(("image/", "video/")) or kind == "video":
-            self.state.video_frames_in += 1
             return self._note(f"video frames are accepted but not seen by {self.state.model}")
         raise InvalidArgument(f"realtimeInput MIME type {blob.mime_type!r} is not supported")
 
@@ -537,8 +527,6 @@ class LiveSession(Listening):
     def _complete(self, turn: ActiveTurn, now: float) -> list[Action]:
         self.state.turn = None
         self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
-        self.state.prompt_tokens_total += turn.prompt_tokens
-        self.state.output_tokens_total += turn.output_tokens
         prompt, output = turn.prompt_tokens, turn.output_tokens
         usage = UsageMetadata(
             prompt_token_count=prompt,
@@ -591,9 +579,7 @@ class LiveSession(Listening):
         )
 
     def _note(self, message: str) -> list[Action]:
-        if message in self.state.notes_given:
-            return []
-        self.state.notes_given.append(message)
+        """A log line (the runtime writes each distinct one once per session)."""
         return [Note(message)]
 
 

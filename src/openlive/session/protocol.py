@@ -1,7 +1,7 @@
 """The interface every session protocol's core offers (Live today; live music next).
 
 A core is sans-I/O: it is built from the first (setup) message, then takes client messages,
-engine events and ticks, each stamped with the caller's clock, and returns actions. Its state
+and engine events, each stamped with the caller's clock, and returns actions. Its state
 serializes to JSON. The WebSocket connection and the session runtime drive any core through
 this interface alone.
 """
@@ -29,8 +29,6 @@ class SessionProtocol(Protocol):
     def receive_client(self, message: ClientMessage, now: float) -> list[Action]: ...
 
     def receive_engine(self, event: EngineEvent, now: float) -> list[Action]: ...
-
-    def tick(self, now: float) -> list[Action]: ...
 
     def fail(self, exc: SessionError) -> list[Action]:
         """End the session with ``exc``'s close code and reason (a ``Close`` action, once)."""

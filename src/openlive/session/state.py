@@ -78,12 +78,4 @@ class SessionState(BaseModel):
     voice: VoiceState = Field(default_factory=VoiceState)
     playback_end: float = 0.0
     """When the client will have played all reply audio released so far (caller's clock)."""
-    notes_given: list[str] = []
-    audio_bytes_in: int = 0
-    video_frames_in: int = 0
-    messages_in: int = 0
     closed: Literal[False, True] = False
-    prompt_tokens_total: int = 0
-    output_tokens_total: int = 0
-    created_at: float = 0.0
-    last_activity_at: float = 0.0
