@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from openlive import Client
-from openlive.models import RemoteBackend
 from openlive.errors import EngineError
+from openlive.models import RemoteBackend
 from openlive.server import ServerConfig
 from openlive.session import ChatMessage, GenerationDone, GenerationRequest, SamplingParams
 
