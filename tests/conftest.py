@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from openlive.server import App, ServerConfig
+
+from .helpers import ServerProcess
+
+LOOP_GUARD_S = float(os.environ.get("OPENLIVE_LOOP_GUARD_MS", "1000")) / 1000
+"""A test fails when a server's event loop was blocked longer than this (a generous bound:
+the product's promise is that inference never runs on, or waits on, the loop)."""
 
 pytest_plugins = ["tests.model_fixtures"]
 
@@ -21,6 +28,23 @@ class RunningServer:
     def ws(self) -> str:
         return self.http.replace("http://", "ws://")
 
+    def worst_loop_lag(self) -> float:
+        return self.app.loop_monitor.worst
+
+
+@pytest.fixture(autouse=True)
+def loop_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails any test during which a server it used blocked its event loop too long (the
+    in-process servers' and ``openlive serve`` processes' loop-lag probes, ``/healthz``)."""
+    yield
+    for name, value in getattr(request.node, "funcargs", {}).items():
+        if isinstance(value, RunningServer | ServerProcess):
+            worst = value.worst_loop_lag()
+            assert worst <= LOOP_GUARD_S, (
+                f"{name}: the event loop was blocked for {worst * 1000:.0f} ms "
+                f"(guard: {LOOP_GUARD_S * 1000:.0f} ms)"
+            )
+
 
 @contextlib.asynccontextmanager
 async def running_app(config: ServerConfig) -> AsyncIterator[RunningServer]:
@@ -31,6 +55,11 @@ async def running_app(config: ServerConfig) -> AsyncIterator[RunningServer]:
         yield RunningServer(app, urls[0], urls[1] if len(urls) > 1 else None)
     finally:
         await app.close()
+    worst = app.loop_monitor.worst
+    assert worst <= LOOP_GUARD_S, (
+        f"the server's event loop was blocked for {worst * 1000:.0f} ms "
+        f"(guard: {LOOP_GUARD_S * 1000:.0f} ms)"
+    )
 
 
 @pytest.fixture

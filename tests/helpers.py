@@ -8,14 +8,15 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("OPENLIVE_SHARED_DIR", ROOT.parent / "shared"))
-OBSERVED = SHARED / "spec" / "observed"
+OBSERVED = ROOT / "tests" / "data" / "observed"
+"""Captured traffic of the official SDKs (see the README there for where it came from)."""
 
 
 def capture_records(name: str) -> list[dict[str, Any]]:
@@ -46,6 +47,13 @@ class ServerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def worst_loop_lag(self) -> float:
+        """The longest the server's event loop has been blocked, in seconds (``/healthz``)."""
+        if self.proc.poll() is not None:
+            return 0.0
+        with urllib.request.urlopen(self.http_url + "/healthz", timeout=10) as response:
+            return float(json.load(response)["loop_lag_ms"]["worst"]) / 1000
 
 
 def start_server(

@@ -21,7 +21,7 @@ def echo_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spoken question (the project's own TTS), 16 kHz PCM16 WAV."""
     from openlive.audio import SPEECH_RATE, resample, write_wav
-    from openlive.engine.tts import PiperTts
+    from openlive.models.speech.tts import PiperTts
 
     path = tmp_path_factory.mktemp("speech") / "question.wav"
     samples = PiperTts(threads=2).synthesize("What is the capital of France?")

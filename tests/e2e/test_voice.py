@@ -1,5 +1,6 @@
-"""Voice on real audio: questions spoken by the project's own TTS, streamed in real time to
-``openlive serve`` (embedded VAD, Whisper, LLM, Piper), answers recognized back with Whisper."""
+"""Voice on real audio: questions spoken by the project's own TTS and by espeak-ng voices the
+server never uses, streamed in real time to ``openlive serve`` (embedded VAD, Whisper, LLM,
+Piper), answers recognized back with Whisper."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import pytest
 from openlive import Client
 from openlive.audio import SPEECH_RATE, read_wav, resample, write_wav
 from openlive.client import AudioCollector, send_audio
-from openlive.engine.asr import WhisperAsr
-from openlive.engine.tts import PiperTts
+from openlive.models.speech.asr import WhisperAsr
+from openlive.models.speech.tts import PiperTts
 
 from ..helpers import ServerProcess
+from ..speech import espeak
 
 pytestmark = pytest.mark.model
 VOICE = {
@@ -38,6 +40,27 @@ def speech() -> dict[str, np.ndarray]:
         "story": "Tell me a long story about a brave little dragon who learns to fly.",
     }
     return {k: resample(tts.synthesize(v), 24000, SPEECH_RATE) for k, v in lines.items()}
+
+
+# Voices the server never speaks with (it synthesizes with Piper's "joe"): espeak-ng's formant
+# voices, female and male, American and British, slow and fast, high and low.
+OTHER_VOICES = {  # name: (espeak-ng voice, words per minute, pitch 0-99)
+    "female-us": ("en-us+f3", 150, 60),
+    "female-gb-slow": ("en-gb+f4", 130, 50),
+    "male-us-fast-low": ("en-us+m7", 190, 20),
+}
+
+
+@pytest.fixture(scope="module")
+def other_voices() -> dict[str, dict[str, np.ndarray]]:
+    lines = {
+        "japan": "What is the capital of Japan?",
+        "greeting": "Good morning, how are you today?",
+    }
+    return {
+        name: {key: espeak(text, *voice) for key, text in lines.items()}
+        for name, voice in OTHER_VOICES.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +108,28 @@ async def test_spoken_question_spoken_answer(embedded_serve: ServerProcess, spee
     assert "paris" in " ".join(out.output_transcript).lower()
     last = out.messages[-1]  # type: ignore[attr-defined]
     assert last.server_content.turn_complete and last.usage_metadata.total_token_count > 0
+
+
+@pytest.mark.parametrize("voice", ["female-us", "male-us-fast-low"])
+async def test_question_in_another_voice_gets_a_spoken_answer(
+    embedded_serve: ServerProcess, other_voices, asr, voice: str
+) -> None:
+    out = await ask(embedded_serve, other_voices[voice]["japan"])
+    transcript = " ".join(out.input_transcript).lower()
+    assert "capital" in transcript and "japan" in transcript  # "capital under Japan" counts
+    assert "tokyo" in " ".join(out.output_transcript).lower()
+    assert "tokyo" in await asyncio.to_thread(heard, asr, out)
+
+
+@pytest.mark.parametrize("voice", list(OTHER_VOICES))
+async def test_other_voices_are_transcribed(
+    embedded_serve: ServerProcess, other_voices, voice: str
+) -> None:
+    config = {"response_modalities": ["TEXT"], "input_audio_transcription": {}}
+    out = await ask(embedded_serve, other_voices[voice]["greeting"], config)
+    transcript = " ".join(out.input_transcript).lower()
+    assert "good morning" in transcript and "how are you today" in transcript
+    assert out.text  # and the model answered it
 
 
 async def test_barge_in(embedded_serve: ServerProcess, speech, asr) -> None:

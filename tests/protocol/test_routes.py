@@ -116,3 +116,32 @@ def test_key_checker() -> None:
     assert info.value.code == 1008
     with pytest.raises(PolicyViolation, match="ephemeral"):
         open_checker.check(extract_credential("/x?access_token=auth_tokens/x", {}))
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/x?key=cl%C3%A9", {}),  # percent-encoded UTF-8 in the query
+        ("/x?key=%FF%FE", {}),  # not UTF-8 at all
+        ("/x", {"x-goog-api-key": "clé"}),
+        ("/x", {"x-goog-api-key": "cl\xc3\xa9"}),  # UTF-8 bytes as a server decodes them
+        ("/x", {"x-goog-api-key": "\xff\xfe"}),  # bytes that are not UTF-8
+        ("/x", {"authorization": "Bearer ключ"}),
+        ("/x", {"x-goog-api-key": "\ud800"}),  # a lone surrogate
+    ],
+)
+def test_non_ascii_key_is_an_unknown_key(path: str, headers: dict[str, str]) -> None:
+    strict = KeyChecker(["k1"])
+    with pytest.raises(Unauthenticated) as info:
+        strict.check(extract_credential(path, headers))
+    assert info.value.code == 1008
+
+
+def test_non_ascii_configured_key_matches_from_query_and_header() -> None:
+    strict = KeyChecker(["café"])
+    strict.check(extract_credential("/x?key=caf%C3%A9", {}))
+    # header values are decoded as ISO-8859-1: UTF-8 "é" arrives as "Ã©"
+    strict.check(extract_credential("/x", {"x-goog-api-key": "caf\xc3\xa9"}))
+    strict.check(extract_credential("/x", {"authorization": "Bearer café"}))
+    with pytest.raises(Unauthenticated):
+        strict.check(extract_credential("/x?key=cafe", {}))

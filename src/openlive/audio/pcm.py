@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
+
+from .rates import OUTPUT_RATE, SPEECH_RATE
 
 __all__ = [
     "OUTPUT_RATE",
@@ -19,11 +21,6 @@ __all__ = [
     "resample",
     "write_wav",
 ]
-
-SPEECH_RATE = 16000
-"""What voice activity detection and speech recognition run at."""
-OUTPUT_RATE = 24000
-"""What the Live API sends back (``audio/pcm;rate=24000``)."""
 
 Floats = npt.NDArray[np.float32]
 
@@ -39,11 +36,20 @@ def float_to_pcm16(samples: Floats) -> bytes:
     return (clipped * 32767.0).astype("<i2").tobytes()
 
 
+def _soxr() -> Any:
+    try:
+        import soxr
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "resampling audio needs soxr: pip install 'openlive[audio]'", name="soxr"
+        ) from exc
+    return soxr
+
+
 def resample(samples: Floats, rate_in: int, rate_out: int) -> Floats:
     if rate_in == rate_out or samples.size == 0:
         return samples.astype(np.float32, copy=False)
-    import soxr
-
+    soxr = _soxr()
     return np.asarray(soxr.resample(samples, rate_in, rate_out, quality="HQ"), dtype=np.float32)
 
 
@@ -55,9 +61,9 @@ class StreamResampler:
         self.rate_out = rate_out
         self._stream = None
         if rate_in != rate_out:
-            import soxr
-
-            self._stream = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32", quality="HQ")
+            self._stream = _soxr().ResampleStream(
+                rate_in, rate_out, 1, dtype="float32", quality="HQ"
+            )
 
     def process(self, samples: Floats, last: bool = False) -> Floats:
         if self._stream is None:

@@ -11,6 +11,8 @@ from ..server.config import add_setting_flags
 
 __all__ = ["main"]
 
+EMBEDDED_HINT = "pip install 'openlive[embedded]' (or run scripts/install.sh)"
+
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -70,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             print(
                 f"openlive serve: {exc.name} is not installed; the server needs the embedded "
-                "extra: pip install 'openlive[embedded]' (or run scripts/install.sh)",
+                f"extra: {EMBEDDED_HINT}",
                 file=sys.stderr,
             )
             return 2

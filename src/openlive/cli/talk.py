@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import queue
 import ssl
 import sys
@@ -136,6 +137,14 @@ async def _live(args: argparse.Namespace, client: Client) -> int:
 
 
 def talk_command(args: argparse.Namespace) -> int:
+    missing = [m for m in ("numpy", "soxr") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(
+            f"openlive talk needs numpy and soxr ({', '.join(missing)} missing); "
+            "install the audio extra: pip install 'openlive[audio]'",
+            file=sys.stderr,
+        )
+        return 2
     client = Client(base_url=args.url, api_key=args.api_key, ssl=ssl.create_default_context())
     try:
         if args.input:

@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..audio.pcm import (
-    OUTPUT_RATE,
-    SPEECH_RATE,
-    Floats,
-    float_to_pcm16,
-    pcm16_to_float,
-    read_wav,
-    resample,
-    write_wav,
-)
+from ..audio.rates import OUTPUT_RATE, SPEECH_RATE
 from ..types import ServerMessage
 
+if TYPE_CHECKING:
+    from ..audio.pcm import Floats
+
 __all__ = ["AudioCollector", "pcm_chunks", "send_audio"]
+
+# numpy (and soxr, to resample) come with the `audio` extra, not with a plain install: the SDK
+# imports without them and only these helpers, when called, need them.
+_AUDIO_EXTRA_HINT = "needs numpy and soxr: pip install 'openlive[audio]'"
+
+
+def _require_numpy(what: str) -> None:
+    if importlib.util.find_spec("numpy") is None:
+        raise ModuleNotFoundError(f"{what} {_AUDIO_EXTRA_HINT}", name="numpy")
 
 
 def pcm_chunks(
@@ -30,6 +32,9 @@ def pcm_chunks(
 ) -> Iterator[bytes]:
     """16 kHz PCM16 chunks of ``chunk_ms`` from a WAV path, raw PCM16 bytes at ``rate``, or
     float samples at ``rate``."""
+    _require_numpy("pcm_chunks")
+    from ..audio.pcm import float_to_pcm16, pcm16_to_float, read_wav, resample
+
     if isinstance(source, str | Path):
         samples, rate = read_wav(source)
     elif isinstance(source, bytes):
@@ -113,9 +118,15 @@ class AudioCollector:
         return len(self.pcm) / 2 / OUTPUT_RATE
 
     def samples(self) -> Floats:
-        return pcm16_to_float(self.pcm) if self.chunks else np.zeros(0, np.float32)
+        _require_numpy("AudioCollector.samples")
+        from ..audio.pcm import pcm16_to_float
+
+        return pcm16_to_float(self.pcm)
 
     def save(self, path: str | Path) -> None:
+        _require_numpy("AudioCollector.save")
+        from ..audio.pcm import write_wav
+
         write_wav(path, self.pcm, OUTPUT_RATE)
 
     async def collect_turn(self, session: Any) -> AudioCollector:

@@ -12,6 +12,7 @@ from ..errors import PolicyViolation, Unauthenticated
 __all__ = ["Credential", "KeyChecker", "extract_credential"]
 
 EPHEMERAL_PREFIX = "auth_tokens/"
+EPHEMERAL_REFUSAL = "ephemeral tokens are not enabled on this server; use an API key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,20 +34,36 @@ def extract_credential(path: str, headers: Mapping[str, str]) -> Credential | No
         if values and values[0]:
             return Credential(values[0], f"query:{name}")
     lowered = {k.lower(): v for k, v in headers.items()}
-    api_key = lowered.get("x-goog-api-key", "").strip()
+    api_key = _header_text(lowered.get("x-goog-api-key", "")).strip()
     if api_key:
         return Credential(api_key, "header:x-goog-api-key")
-    scheme, _, token = lowered.get("authorization", "").strip().partition(" ")
+    scheme, _, token = _header_text(lowered.get("authorization", "")).strip().partition(" ")
     if scheme.lower() in ("token", "bearer") and token.strip():
         return Credential(token.strip(), "header:authorization")
     return None
+
+
+def _as_bytes(key: str) -> bytes:
+    """A key as the bytes to compare: ``hmac.compare_digest`` refuses a str that holds
+    non-ASCII characters, and such a key must be just another unknown key (1008), not a crash.
+    ``surrogatepass`` encodes even a lone surrogate rather than raise."""
+    return key.encode("utf-8", "surrogatepass")
+
+
+def _header_text(value: str) -> str:
+    """Header values arrive decoded as ISO-8859-1 (HTTP's historical charset, websockets' too):
+    a key sent as UTF-8 bytes reads back as its text, as it does from the query string."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 class KeyChecker:
     """Accepts any credential when no keys are configured, else exactly the configured keys."""
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
-        self._keys = tuple(k for k in keys if k)
+        self._keys = tuple(_as_bytes(k) for k in keys if k)
 
     @property
     def open(self) -> bool:
@@ -55,12 +72,13 @@ class KeyChecker:
     def check(self, credential: Credential | None) -> None:
         """Raise :class:`Unauthenticated` (1008) unless the credential is acceptable."""
         if credential is not None and credential.ephemeral:
-            raise PolicyViolation("ephemeral tokens are not enabled on this server; use an API key")
+            raise PolicyViolation(EPHEMERAL_REFUSAL)
         if self.open:
             return
         if credential is None:
             raise Unauthenticated(
                 "API key required: send it as ?key=, x-goog-api-key or Authorization: Bearer"
             )
-        if not any(hmac.compare_digest(credential.value, k) for k in self._keys):
+        offered = _as_bytes(credential.value)
+        if not any(hmac.compare_digest(offered, k) for k in self._keys):
             raise Unauthenticated("API key not valid. Please pass a valid API key.")

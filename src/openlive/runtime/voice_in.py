@@ -158,9 +158,7 @@ class VoiceIn:
     def speculate(self, utterance: int) -> None:
         self._cancel(self._speculation)
         audio = self._audio()
-        self._speculation = self.tasks.spawn(
-            self._interim(utterance, audio), "speech recognition"
-        )
+        self._speculation = self.tasks.spawn(self._interim(utterance, audio), "speech recognition")
 
     def cancel_speculation(self) -> None:
         self._cancel(self._speculation)

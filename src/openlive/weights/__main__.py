@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 from ..errors import WeightsError
-from .assemble import EMBEDDED_LLM, WHISPER_BASE, ensure_weights
+from .assemble import EMBEDDED_LLM, SILERO_VAD, WHISPER_BASE, ensure_weights
 
 
 def main() -> int:
-    for spec in (EMBEDDED_LLM, WHISPER_BASE):
+    for spec in (EMBEDDED_LLM, WHISPER_BASE, SILERO_VAD):
         try:
             path = ensure_weights(spec)
         except WeightsError as exc:

