@@ -160,7 +160,10 @@ class LiveRuntime(SessionRuntime):
                 self._prefill = self.tasks.spawn(self.backend.prefill(action.request), "prefill")
         elif isinstance(action, PushAudio):
             self.backend.accept_audio(self.session_id, action.data, action.rate)
-            await self._voice_in().push(action.data, action.rate, action.detect)
+            if self.services.recognition:
+                await self._voice_in().push(action.data, action.rate, action.detect)
+            else:  # audio is only counted: no detection, no turns from speech
+                self.note_once("speech recognition is off on this server (asr = off)")
         elif isinstance(action, StoreAudio):
             self._voice_in().store(action.target)
         elif isinstance(action, BeginUtterance):
@@ -227,8 +230,6 @@ class LiveRuntime(SessionRuntime):
             services = self.services
             iat = setup.input_audio_transcription
             ric = setup.realtime_input_config
-            if not services.recognition:
-                self.note_once("speech recognition is off on this server (asr = off)")
             self.voice_in = VoiceIn(
                 emit=self.event,
                 tasks=self.tasks,
