@@ -17,7 +17,8 @@ from openlive.session import (
     TextDelta,
 )
 
-pytestmark = pytest.mark.model
+# one event loop for the module, like the one loop of a server: the backend is shared
+pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +135,12 @@ async def test_no_state_is_saved_for_a_session_forgotten_meanwhile(backend: Llam
     q = [ChatMessage.of_text("user", "This prompt is read ahead of time by a prefill job.")]
     await backend.prefill(GenerationRequest("gone", 0, "System.", tuple(q)))
     assert "gone" not in backend._states
+
+
+async def test_close_frees_the_model_on_its_thread(gguf_path: Path) -> None:
+    scheduler = Scheduler()
+    own = LlamaBackend(scheduler, gguf_path, n_ctx=512)
+    await own.ready()
+    await own.close()
+    assert own._llm is None and not own._states
+    await scheduler.shutdown()

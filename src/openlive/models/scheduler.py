@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -109,7 +109,9 @@ class Scheduler:
         """Called by compute jobs between steps (tokens): wait while a side job runs."""
         self._side_idle.wait(timeout=limit)
 
-    async def stream(self, produce: Callable[[threading.Event], Iterator[T]]) -> AsyncIterator[T]:
+    async def stream(
+        self, produce: Callable[[threading.Event], Iterator[T]]
+    ) -> AsyncGenerator[T, None]:
         """Run a producing generator on a worker thread, holding a compute slot, and yield
         its items on the event loop as they come. Closing the consumer sets the stop event the
         producer checks between items, and waits for it to return so the slot is really free.

@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from ..errors import InvalidArgument
 from ..types import GenerationConfig, Setup
 
-__all__ = ["FIELD_TREATMENT", "Treatment", "review_setup"]
+__all__ = ["FIELD_TREATMENT", "Treatment", "response_modalities", "review_setup"]
 
 
 class Treatment(StrEnum):
@@ -129,11 +129,18 @@ def _check_ranges(gc: GenerationConfig) -> None:
         )
 
 
+def response_modalities(setup: Setup) -> list[str]:
+    """What the session answers with: ``responseModalities``, AUDIO when unset (as the Live
+    API's native-audio models do)."""
+    gc = setup.generation_config
+    return (gc.response_modalities if gc else None) or ["AUDIO"]
+
+
 def review_setup(setup: Setup) -> list[str]:
     """Raise :class:`InvalidArgument` for a refused field; return log notes for accepted ones."""
     notes: list[str] = []
     gc = setup.generation_config
-    modalities = (gc.response_modalities if gc else None) or ["AUDIO"]
+    modalities = response_modalities(setup)
     unknown = [m for m in modalities if m not in ("TEXT", "AUDIO")]
     if unknown:
         raise InvalidArgument(

@@ -70,7 +70,7 @@ from .events import (
     UserTranscript,
     VoiceActivity,
 )
-from .features import review_setup
+from .features import response_modalities, review_setup
 from .listening import Listening
 from .speech_text import clean_for_speech, split_speakable
 from .state import ActiveTurn, SessionState, SpokenPart
@@ -181,8 +181,7 @@ class LiveSession(Listening):
 
     @property
     def modalities(self) -> list[str]:
-        gc = self.state.setup.generation_config
-        return (gc.response_modalities if gc else None) or ["AUDIO"]
+        return response_modalities(self.state.setup)
 
     @property
     def automatic_activity(self) -> bool:

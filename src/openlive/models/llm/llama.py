@@ -265,8 +265,12 @@ class LlamaBackend(LLMBackend):
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         await self.ready()
-        async for event in self.scheduler.stream(lambda stop: self._run(request, stop)):
-            yield event
+        stream = self.scheduler.stream(lambda stop: self._run(request, stop))
+        try:
+            async for event in stream:
+                yield event
+        finally:
+            await stream.aclose()  # frees the compute slot now, not when collected
 
     async def prefill(self, request: GenerationRequest) -> None:
         if not self.loaded:

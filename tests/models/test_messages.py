@@ -1,0 +1,56 @@
+"""What the LLM backends make of a conversation's typed parts (no model needed)."""
+
+from __future__ import annotations
+
+import json
+
+from openlive.models.llm.llama import _as_text
+from openlive.models.llm.remote import RemoteBackend, _message
+from openlive.session import (
+    ChatMessage,
+    FunctionCallPart,
+    FunctionResponsePart,
+    GenerationRequest,
+    InlinePart,
+    TextPart,
+    ToolSpec,
+)
+
+PICTURE = ChatMessage("user", (TextPart("What is this?"), InlinePart("image/png", b"\x89PNG")))
+CALL = ChatMessage("assistant", (FunctionCallPart("get_weather", {"city": "Paris"}, "c1"),))
+RESULT = ChatMessage("user", (FunctionResponsePart("get_weather", {"temp": 21}, "c1"),))
+
+
+def test_remote_sends_images_calls_and_results_in_the_openai_shape() -> None:
+    picture = _message(PICTURE)
+    assert picture["content"][0] == {"type": "text", "text": "What is this?"}
+    assert picture["content"][1]["image_url"]["url"] == "data:image/png;base64,iVBORw=="
+    call = _message(CALL)
+    assert call["tool_calls"][0]["function"] == {
+        "name": "get_weather",
+        "arguments": json.dumps({"city": "Paris"}),
+    }
+    assert _message(RESULT) == {"role": "tool", "tool_call_id": "c1", "content": '{"temp": 21}'}
+    assert _message(ChatMessage.of_text("user", "hi")) == {"role": "user", "content": "hi"}
+
+
+def test_remote_passes_tools_and_continues_a_resumed_reply() -> None:
+    backend = RemoteBackend("http://127.0.0.1:1")
+    request = GenerationRequest(
+        "s",
+        1,
+        "",
+        (ChatMessage.of_text("user", "Count to five."),),
+        tools=(ToolSpec("end_call", "Hang up."),),
+        continuation="One, two,",
+    )
+    body = backend._body(request)
+    assert body["tools"][0]["function"]["name"] == "end_call"
+    assert body["messages"][-1] == {"role": "assistant", "content": "One, two,"}
+    assert body["continue_final_message"] is True
+
+
+def test_the_text_model_reads_parts_it_cannot_see_as_text() -> None:
+    assert _as_text(PICTURE) == "What is this?[image/png attachment]"
+    assert _as_text(CALL) == '[called get_weather({"city": "Paris"})]'
+    assert _as_text(RESULT) == '[get_weather returned {"temp": 21}]'
