@@ -248,3 +248,54 @@ async def test_concurrent_sessions(echo_serve: ServerProcess) -> None:
 
         results = await asyncio.gather(*(one(i) for i in range(4)))
     assert results == [f"echo: session {i}" for i in range(4)]
+
+
+async def test_function_calling_story(echo_serve: ServerProcess) -> None:
+    """The seeds' weather story: a declared function, a toolCall with an id, the answer sent
+    with send_tool_response, and the same turn going on with the result (echo engine rules:
+    ``[[call NAME {args}]]`` makes the call)."""
+    weather = types.FunctionDeclaration(
+        name="get_weather",
+        description="Current weather for a city.",
+        parameters=types.Schema(
+            type=types.Type.OBJECT,
+            properties={"city": types.Schema(type=types.Type.STRING)},
+            required=["city"],
+        ),
+    )
+    config = types.LiveConnectConfig(
+        response_modalities=["TEXT"], tools=[types.Tool(function_declarations=[weather])]
+    )
+    with sdk_client(echo_serve) as client:
+        async with client.aio.live.connect(model=MODEL, config=config) as session:
+            await session.send_client_content(
+                turns=user('What is the weather in Tokyo? [[call get_weather {"city": "Tokyo"}]]')
+            )
+            calls = []
+            async for message in session.receive():
+                if message.tool_call:
+                    calls = message.tool_call.function_calls or []
+                    break
+            assert [(c.name, c.args) for c in calls] == [("get_weather", {"city": "Tokyo"})]
+            assert calls[0].id
+            await session.send_tool_response(
+                function_responses=[
+                    types.FunctionResponse(
+                        id=calls[0].id, name="get_weather", response={"output": "sunny, 22 C"}
+                    )
+                ]
+            )
+            text, _ = await turn_text(session)
+    assert text == 'echo: get_weather returned {"output": "sunny, 22 C"}'
+
+
+async def test_a_google_hosted_tool_is_refused_clearly(echo_serve: ServerProcess) -> None:
+    config = types.LiveConnectConfig(
+        response_modalities=["TEXT"], tools=[types.Tool(google_search=types.GoogleSearch())]
+    )
+    with sdk_client(echo_serve) as client, pytest.raises(errors.APIError) as info:
+        async with client.aio.live.connect(model=MODEL, config=config) as session:
+            await session.send_client_content(turns=user("hi"))
+            async for _ in session.receive():
+                pass
+    assert info.value.code == 1007 and "googleSearch" in str(info.value)

@@ -159,3 +159,21 @@ def test_chat_cli_connection_failure_is_clear() -> None:
     )
     assert out.returncode == 1
     assert "cannot reach" in out.stderr and "openlive serve" in out.stderr
+
+
+async def test_tools_on_the_embedded_model_are_refused_clearly(
+    embedded_serve: ServerProcess,
+) -> None:
+    from openlive import LiveConnectionClosed
+
+    config = {
+        **TEXT,
+        "tools": [{"function_declarations": [{"name": "get_weather", "description": "x"}]}],
+    }
+    with pytest.raises(LiveConnectionClosed) as info:
+        async with sdk(embedded_serve).aio.live.connect(
+            model="gemini-2.0-flash", config=config
+        ) as s:
+            await s.send_client_content(turns="Weather in Tokyo?")
+            [m async for m in s.receive()]
+    assert info.value.code == 1007 and "does not call functions yet" in info.value.reason

@@ -54,3 +54,21 @@ def test_the_text_model_reads_parts_it_cannot_see_as_text() -> None:
     assert _as_text(PICTURE) == "What is this?[image/png attachment]"
     assert _as_text(CALL) == '[called get_weather({"city": "Paris"})]'
     assert _as_text(RESULT) == '[get_weather returned {"temp": 21}]'
+
+
+def test_remote_streamed_tool_calls_are_assembled() -> None:
+    from openlive.models.llm.remote import _collect_call, _parse_calls
+
+    calls: dict[int, dict[str, str]] = {}
+    for delta in (
+        {"index": 0, "id": "a", "function": {"name": "get_weather", "arguments": ""}},
+        {"index": 0, "function": {"arguments": '{"city": '}},
+        {"index": 1, "function": {"name": "turn_on_the_lights", "arguments": "{}"}},
+        {"index": 0, "function": {"arguments": '"Tokyo"}'}},
+    ):
+        _collect_call(calls, delta)
+    parsed = _parse_calls(calls)
+    assert [(c.name, c.args) for c in parsed] == [
+        ("get_weather", {"city": "Tokyo"}),
+        ("turn_on_the_lights", {}),
+    ]

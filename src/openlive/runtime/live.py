@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import EngineError, ServerFault
+from ..errors import EngineError, InvalidArgument, ServerFault
 from ..models import LLMBackend, ModelRegistry, Scheduler
 from ..models.speech.stack import VoiceStack
 from ..models.speech.tts import TtsBackend
@@ -43,8 +43,11 @@ from ..session import (
     StopSpeech,
     StoreAudio,
     TextDelta,
+    ToolTimeout,
     UserTranscript,
+    WatchToolCalls,
 )
+from ..session.tools import declared_tools
 from ..types import Setup
 from .session import SessionRuntime, Transport
 from .voice_in import VoiceIn
@@ -65,6 +68,8 @@ class LiveServices:
     recognition: bool = True
     """False when the server runs with ``asr = off``."""
     outbox_limit: int = 256
+    tool_timeout: float = 60.0
+    """Seconds a function call may wait for its toolResponse before it is cancelled."""
     binary_frames: bool = False
     record_voice_turn: Callable[[str, dict[str, float]], None] | None = None
 
@@ -115,6 +120,11 @@ class LiveRuntime(SessionRuntime):
         owns the admission it holds: :meth:`release` gives it back."""
         resolved = services.registry.resolve(setup.model or "", route.api_version)
         core = LiveSession.create(session_id, resolved.name, setup, time.monotonic())
+        if declared_tools(setup.tools) and not resolved.backend.calls_tools:
+            raise InvalidArgument(
+                f"the {resolved.backend_name} engine does not call functions yet; serve "
+                "sessions with tools on a remote engine (remote_url), or remove setup.tools"
+            )
         tts: TtsBackend | None = None
         if core.speaks:
             choice, tts = await services.voice.choose(setup)  # 1007 before any model loads
@@ -195,6 +205,8 @@ class LiveRuntime(SessionRuntime):
         elif isinstance(action, StopSpeech):
             if self.voice_out is not None:
                 self.voice_out.stop(action.turn_id)
+        elif isinstance(action, WatchToolCalls):
+            self.tasks.spawn(self._tool_timer(action.turn_id, action.ids), "tool timeout")
         else:  # pragma: no cover - every action is handled above
             raise TypeError(f"unhandled action {action!r}")
 
@@ -221,6 +233,10 @@ class LiveRuntime(SessionRuntime):
         except EngineError as exc:
             log.warning("session %s: engine error: %s", self.session_id, exc)
             await self.event(GenerationFailed(request.turn_id, str(exc)))
+
+    async def _tool_timer(self, turn_id: int, ids: tuple[str, ...]) -> None:
+        await asyncio.sleep(self.services.tool_timeout)
+        await self.event(ToolTimeout(turn_id, ids))  # the core ignores calls answered since
 
     # ---- voice stages (made on first use) ----
 

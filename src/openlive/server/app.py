@@ -100,6 +100,7 @@ class App:
             voice=self.voice,
             recognition=config.asr != "off",
             outbox_limit=config.outbox_frames,
+            tool_timeout=config.tool_timeout,
             binary_frames=config.binary_frames,
             record_voice_turn=self.record_voice_turn,
         )

@@ -53,6 +53,7 @@ SETTINGS: dict[str, str] = {
     "audio_chunk_ms": "duration of each reply audio chunk",
     "binary_frames": "send server messages as binary frames instead of text",
     "setup_timeout": "seconds a client has to send setup after connecting",
+    "tool_timeout": "seconds a function call waits for its toolResponse before it is cancelled",
     "models": "model map: name -> engine (TOML table; env: name=engine,name=engine)",
     "log_level": "debug, info, warning or error",
 }
@@ -103,6 +104,7 @@ class ServerConfig:
     audio_chunk_ms: int = 100
     binary_frames: bool = False
     setup_timeout: float = 30.0
+    tool_timeout: float = 60.0
     models: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
 

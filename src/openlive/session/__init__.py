@@ -14,6 +14,7 @@ from .events import (
     FinishSpeech,
     FlushSpeech,
     FunctionCallPart,
+    FunctionCalls,
     FunctionResponsePart,
     GenerationDone,
     GenerationFailed,
@@ -39,8 +40,10 @@ from .events import (
     TextDelta,
     TextPart,
     ToolSpec,
+    ToolTimeout,
     UserTranscript,
     VoiceActivity,
+    WatchToolCalls,
 )
 from .features import FIELD_TREATMENT, Treatment, review_setup
 from .machine import LiveSession, parse_pcm_rate
@@ -66,6 +69,7 @@ __all__ = [
     "FinishSpeech",
     "FlushSpeech",
     "FunctionCallPart",
+    "FunctionCalls",
     "FunctionResponsePart",
     "GenerationDone",
     "GenerationFailed",
@@ -95,10 +99,12 @@ __all__ = [
     "TextDelta",
     "TextPart",
     "ToolSpec",
+    "ToolTimeout",
     "Treatment",
     "UserTranscript",
     "VoiceActivity",
     "VoiceState",
+    "WatchToolCalls",
     "parse_pcm_rate",
     "review_setup",
 ]

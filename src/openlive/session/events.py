@@ -24,6 +24,7 @@ __all__ = [
     "FinishSpeech",
     "FlushSpeech",
     "FunctionCallPart",
+    "FunctionCalls",
     "FunctionResponsePart",
     "GenerationDone",
     "GenerationFailed",
@@ -49,8 +50,10 @@ __all__ = [
     "TextDelta",
     "TextPart",
     "ToolSpec",
+    "ToolTimeout",
     "UserTranscript",
     "VoiceActivity",
+    "WatchToolCalls",
 ]
 
 
@@ -139,6 +142,9 @@ class GenerationRequest:
     messages: tuple[ChatMessage, ...]
     params: SamplingParams = field(default_factory=SamplingParams)
     tools: tuple[ToolSpec, ...] = ()
+    tool_mode: str = "AUTO"
+    """``toolConfig.functionCallingConfig.mode``: AUTO, ANY (a call is required) or
+    VALIDATED; with NONE no tools are offered at all."""
     continuation: str = ""
     """Text of the reply already delivered (a session restored mid-reply): the engine writes
     what comes after it, not the whole reply again."""
@@ -166,6 +172,22 @@ class GenerationDone:
 class GenerationFailed:
     turn_id: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCalls:
+    """The model calls these functions (then its stream ends with ``GenerationDone``)."""
+
+    turn_id: int
+    calls: tuple[FunctionCallPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolTimeout:
+    """The calls ``ids`` of ``turn_id`` were not answered within the server's tool timeout."""
+
+    turn_id: int
+    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +234,8 @@ class SpeechFinished:
 
 EngineEvent = (
     TextDelta
+    | FunctionCalls
+    | ToolTimeout
     | GenerationDone
     | GenerationFailed
     | VoiceActivity
@@ -247,6 +271,14 @@ class Prefill:
 @dataclass(frozen=True, slots=True)
 class CancelGeneration:
     turn_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WatchToolCalls:
+    """Start the tool timeout for these calls (answered with :class:`ToolTimeout`)."""
+
+    turn_id: int
+    ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +401,7 @@ Action = (
     | Play
     | FinishSpeech
     | StopSpeech
+    | WatchToolCalls
     | Close
     | Note
 )

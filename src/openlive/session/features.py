@@ -55,8 +55,8 @@ FIELD_TREATMENT: dict[str, Treatment] = {
     "generationConfig.logprobs": U,
     "generationConfig.routingConfig": U,
     "generationConfig.audioTimestamp": U,
-    "tools": R,  # an empty list is fine
-    "toolConfig": L,
+    "tools": H,  # functionDeclarations (BLOCKING); Google-hosted tools are refused (tools.py)
+    "toolConfig": H,
     "realtimeInputConfig.activityHandling": H,
     "realtimeInputConfig.automaticActivityDetection.disabled": H,
     "realtimeInputConfig.automaticActivityDetection.startOfSpeechSensitivity": H,
@@ -148,10 +148,8 @@ def review_setup(setup: Setup) -> list[str]:
         )
     if gc is not None:
         _check_ranges(gc)
-    for path, value in _set_paths(setup):
+    for path, _ in _set_paths(setup):
         treatment = FIELD_TREATMENT.get(path, Treatment.LOGGED)
-        if path == "tools" and all(t.is_empty() for t in value):
-            continue
         if treatment is Treatment.REFUSED:
             raise InvalidArgument(f"setup.{path} is not supported by openlive yet; remove it")
         if treatment is Treatment.UNSUPPORTED:

@@ -24,6 +24,8 @@ from ..types import (
     ClientMessage,
     Content,
     ContextUpdate,
+    FunctionCall,
+    FunctionResponse,
     ModalityTokenCount,
     Part,
     RealtimeInput,
@@ -31,6 +33,8 @@ from ..types import (
     ServerMessage,
     Setup,
     SetupComplete,
+    ToolCall,
+    ToolCallCancellation,
     ToolResponse,
     Transcription,
     UsageMetadata,
@@ -46,6 +50,7 @@ from .events import (
     FinishSpeech,
     FlushSpeech,
     FunctionCallPart,
+    FunctionCalls,
     FunctionResponsePart,
     GenerationDone,
     GenerationFailed,
@@ -67,13 +72,17 @@ from .events import (
     StopSpeech,
     TextDelta,
     TextPart,
+    ToolSpec,
+    ToolTimeout,
     UserTranscript,
     VoiceActivity,
+    WatchToolCalls,
 )
 from .features import response_modalities, review_setup
 from .listening import Listening
 from .speech_text import clean_for_speech, split_speakable
 from .state import ActiveTurn, SessionState, SpokenPart
+from .tools import allowed_tools, check_arguments, declared_tools
 
 __all__ = ["LiveSession", "parse_pcm_rate"]
 
@@ -118,6 +127,7 @@ class LiveSession(Listening):
     def create(cls, session_id: str, model: str, setup: Setup, now: float) -> LiveSession:
         """Validate ``setup`` (raises :class:`SessionError`) and build a fresh session."""
         notes = review_setup(setup)
+        allowed_tools(setup, declared_tools(setup.tools))  # 1007 for a bad declaration
         del now  # the core reads no clock; nothing in a new session is timed yet
         state = SessionState(session_id=session_id, model=model, setup=setup)
         session = cls(state)
@@ -169,9 +179,11 @@ class LiveSession(Listening):
             if not turn.llm_done:
                 request = self._request(turn.turn_id, continuation=turn.sent_text)
                 actions.append(StartGeneration(request))
+            if turn.calls:
+                actions.append(WatchToolCalls(turn.turn_id, tuple(turn.calls)))
             if self.speaks:
                 actions.extend(Speak(turn.turn_id, piece) for piece in turn.speaking)
-                if turn.llm_done:
+                if turn.llm_done and not turn.calls:
                     actions.append(FinishSpeech(turn.turn_id))
         return actions
 
@@ -229,10 +241,14 @@ class LiveSession(Listening):
         if isinstance(event, UserTranscript):
             return self._transcript(event, now)
         turn = self.state.turn
+        if isinstance(event, ToolTimeout):
+            return self._tool_timeout(turn, event) if turn is not None else []
         if turn is None or event.turn_id != turn.turn_id:
             return []
         if isinstance(event, TextDelta):
             return self._text_delta(turn, event.text, now)
+        if isinstance(event, FunctionCalls):
+            return self._function_calls(turn, event)
         if isinstance(event, GenerationDone):
             return self._generation_done(turn, event, now)
         if isinstance(event, SpeechReady):
@@ -294,17 +310,80 @@ class LiveSession(Listening):
 
     def _generation_done(self, turn: ActiveTurn, done: GenerationDone, now: float) -> list[Action]:
         turn.llm_done = True
-        turn.prompt_tokens = done.prompt_tokens
-        turn.output_tokens = done.output_tokens
+        turn.prompt_tokens += done.prompt_tokens  # summed over the rounds of a tool-using turn
+        turn.output_tokens += done.output_tokens
         if not self.speaks:
-            return self._complete(turn, now)
+            return [] if turn.calls else self._complete(turn, now)
         actions: list[Action] = []
         rest = clean_for_speech(turn.unspoken)
         turn.unspoken = ""
         if rest:
             actions.append(self._speak(turn, rest))
-        actions.append(FinishSpeech(turn.turn_id))
+        if not turn.calls:  # with calls pending the turn goes on once they are answered
+            actions.append(FinishSpeech(turn.turn_id))
         return actions
+
+    # ---- function calls ----
+
+    def _tools(self) -> tuple[tuple[ToolSpec, ...], str]:
+        setup = self.state.setup
+        return allowed_tools(setup, declared_tools(setup.tools))
+
+    def _function_calls(self, turn: ActiveTurn, event: FunctionCalls) -> list[Action]:
+        """The model calls functions: each call checked against its declaration (a call to an
+        undeclared function, or with arguments its schema refuses, is dropped), given an id
+        and sent as ``toolCall``; the turn waits for the answers (BLOCKING)."""
+        tools, _ = self._tools()
+        actions: list[Action] = []
+        calls: list[FunctionCall] = []
+        for call in event.calls:
+            spec = next((t for t in tools if t.name == call.name), None)
+            problem = (
+                f"{call.name} is not a declared function"
+                if spec is None
+                else check_arguments(spec.parameters, call.args)
+            )
+            if problem is not None:
+                actions.extend(self._note(f"dropped a call the model made: {problem}"))
+                continue
+            call_id = f"call-{self.state.session_id[:8]}-{self.state.next_call_id}"
+            self.state.next_call_id += 1
+            calls.append(FunctionCall(id=call_id, name=call.name, args=dict(call.args)))
+        if not calls:
+            return actions
+        parts = [Part(text=turn.sent_text)] if turn.sent_text else []
+        parts += [Part(function_call=c) for c in calls]
+        self.state.history.append(Content(role="model", parts=parts))
+        turn.sent_text = ""  # in the history now; what follows the answers is added at the end
+        turn.spoken = []
+        turn.calls.update({c.id or "": c.name for c in calls})
+        actions.append(Send(ServerMessage(tool_call=ToolCall(function_calls=calls))))
+        actions.append(WatchToolCalls(turn.turn_id, tuple(c.id or "" for c in calls)))
+        return actions
+
+    def _answer_calls(self, turn: ActiveTurn, answers: list[FunctionResponse]) -> list[Action]:
+        """Answers join the history; once every call is answered the turn continues."""
+        for answer in answers:
+            turn.calls.pop(answer.id or "", None)
+        self.state.history.append(
+            Content(role="user", parts=[Part(function_response=a) for a in answers])
+        )
+        if turn.calls:
+            return []
+        turn.llm_done = False
+        return [StartGeneration(self._request(turn.turn_id))]
+
+    def _tool_timeout(self, turn: ActiveTurn, event: ToolTimeout) -> list[Action]:
+        ids = [i for i in event.ids if i in turn.calls]
+        if event.turn_id != turn.turn_id or not ids:
+            return []
+        cancel = ToolCallCancellation(ids=ids)
+        error = {"error": "the function gave no result in time; it was cancelled"}
+        answers = [FunctionResponse(id=i, name=turn.calls[i], response=error) for i in ids]
+        return [
+            Send(ServerMessage(tool_call_cancellation=cancel)),
+            *self._answer_calls(turn, answers),
+        ]
 
     def _speech_ready(self, turn: ActiveTurn, ready: SpeechReady, now: float) -> list[Action]:
         """A synthesized piece goes on the playback clock: it starts when the previous one
@@ -411,14 +490,46 @@ class LiveSession(Listening):
         raise InvalidArgument(f"realtimeInput MIME type {blob.mime_type!r} is not supported")
 
     def _tool_response(self, tr: ToolResponse) -> list[Action]:
-        ids = [r.id or r.name for r in tr.function_responses or []]
-        raise InvalidArgument(
-            f"toolResponse for {', '.join(ids) or 'nothing'}: no tool call is pending"
-        )
+        responses = tr.function_responses or []
+        turn = self.state.turn
+        if turn is None or not turn.calls:
+            ids = [r.id or r.name for r in responses]
+            raise InvalidArgument(
+                f"toolResponse for {', '.join(ids) or 'nothing'}: no tool call is pending"
+            )
+        answers: list[FunctionResponse] = []
+        for r in responses:
+            if not r.id:
+                raise InvalidArgument(
+                    f"toolResponse for {r.name or 'a function'} has no id; answer each call "
+                    "with the id its toolCall gave"
+                )
+            if r.id not in turn.calls:
+                raise InvalidArgument(
+                    f"toolResponse id {r.id} matches no pending call "
+                    f"(pending: {', '.join(turn.calls)})"
+                )
+            if r.name and r.name != turn.calls[r.id]:
+                raise InvalidArgument(
+                    f"toolResponse id {r.id} names {r.name}, but that call was to "
+                    f"{turn.calls[r.id]}"
+                )
+            if r.will_continue:
+                raise InvalidArgument(
+                    "toolResponse willContinue is for NON_BLOCKING functions, which openlive "
+                    "does not support yet"
+                )
+            answers.append(
+                FunctionResponse(id=r.id, name=turn.calls[r.id], response=dict(r.response or {}))
+            )
+        return self._answer_calls(turn, answers)
 
     def _context_update(self, cu: ContextUpdate) -> list[Action]:
-        if cu.tools and not all(t.is_empty() for t in cu.tools):
-            raise InvalidArgument("contextUpdate.tools is not supported by openlive yet; remove it")
+        if cu.tools is not None:
+            tools = [t for t in cu.tools if not t.is_empty()]
+            update = self.state.setup.model_copy(update={"tools": tools or None})
+            allowed_tools(update, declared_tools(update.tools))
+            self.state.setup = update
         if cu.system_instruction is not None:
             self.state.setup = self.state.setup.model_copy(
                 update={"system_instruction": cu.system_instruction}
@@ -518,6 +629,23 @@ class LiveSession(Listening):
         actions: list[Action] = [CancelGeneration(turn.turn_id)]
         if self.speaks:
             actions.append(StopSpeech(turn.turn_id))
+        if turn.calls:
+            # results no longer wanted: the client is told, the history says so
+            ids = list(turn.calls)
+            error = {"error": "cancelled: the user interrupted"}
+            self.state.history.append(
+                Content(
+                    role="user",
+                    parts=[
+                        Part(function_response=FunctionResponse(id=i, name=n, response=error))
+                        for i, n in turn.calls.items()
+                    ],
+                )
+            )
+            turn.calls = {}
+            if send:
+                cancel = ToolCallCancellation(ids=ids)
+                actions.append(Send(ServerMessage(tool_call_cancellation=cancel)))
         if send:
             actions.append(Send(ServerMessage(server_content=ServerContent(interrupted=True))))
             actions.append(Send(ServerMessage(server_content=ServerContent(turn_complete=True))))
@@ -568,12 +696,15 @@ class LiveSession(Listening):
         messages = tuple(_chat_message(c) for c in self.state.history)
         if pending_user is not None:
             messages += (ChatMessage.of_text("user", pending_user),)
+        tools, mode = self._tools()
         return GenerationRequest(
             session_id=self.state.session_id,
             turn_id=turn_id,
             system=setup.instruction_text(),
             messages=messages,
             params=params,
+            tools=tools,
+            tool_mode=mode,
             continuation=continuation,
         )
 

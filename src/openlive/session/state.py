@@ -37,6 +37,8 @@ class ActiveTurn(BaseModel):
     spoken: list[SpokenPart] = []
     speech_requested: bool = False
     llm_done: bool = False
+    calls: dict[str, str] = {}
+    """Function calls awaiting their toolResponse: id -> name."""
     prompt_tokens: int = 0
     output_tokens: int = 0
 
@@ -69,6 +71,7 @@ class SessionState(BaseModel):
     history: list[Content] = []
     turn: ActiveTurn | None = None
     next_turn_id: int = 1
+    next_call_id: int = 1
     pending_reply: bool = False
     """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
     activity_open: bool = False

@@ -19,6 +19,8 @@ class LLMBackend(abc.ABC):
     """One way of running a language model."""
 
     name: str = "llm"
+    calls_tools: bool = False
+    """Can answer with function calls (``FunctionCalls`` events) to declared tools."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Begin loading (may return before loading ends; ``generate`` waits for it)."""

@@ -9,16 +9,31 @@ Behaviour (documented in docs/engines.md):
   error handling); ``[[slow]]`` makes every chunk take one second (to test interruption);
 * it honours cancellation between chunks, like every engine;
 * a resumed reply (``continuation``) streams only what follows the text already delivered;
-* input audio is only counted (``audio_chunks``, ``audio_bytes`` in ``/healthz``).
+* input audio is only counted (``audio_chunks``, ``audio_bytes`` in ``/healthz``);
+* function calls, when the session declares tools: each ``[[call NAME {json args}]]`` in the
+  last user text becomes a call (several in one reply when there are several); a turn that
+  ends with function results is answered ``echo: NAME returned {json}`` (``; `` between
+  results).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 
 from ...errors import EngineError
-from ...session import EngineEvent, GenerationDone, GenerationRequest, TextDelta
+from ...session import (
+    ChatMessage,
+    EngineEvent,
+    FunctionCallPart,
+    FunctionCalls,
+    FunctionResponsePart,
+    GenerationDone,
+    GenerationRequest,
+    TextDelta,
+)
 from .base import LLMBackend
 
 __all__ = ["EchoBackend"]
@@ -26,6 +41,7 @@ __all__ = ["EchoBackend"]
 
 class EchoBackend(LLMBackend):
     name = "echo"
+    calls_tools = True
 
     def __init__(self, chunk_chars: int = 8, delay: float = 0.02) -> None:
         self.chunk_chars = chunk_chars
@@ -40,7 +56,14 @@ class EchoBackend(LLMBackend):
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         last = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
-        reply = f"echo: {last or '(nothing)'}"
+        prompt = sum(len(m.text.split()) for m in request.messages) + len(request.system.split())
+        calls = _calls(last) if request.tools else ()
+        results = _results(request.messages[-1]) if request.messages else ""
+        if calls and not results:
+            yield FunctionCalls(request.turn_id, calls)
+            yield GenerationDone(request.turn_id, prompt, 0)
+            return
+        reply = f"echo: {results or last or '(nothing)'}"
         delay = 1.0 if "[[slow]]" in last else self.delay
         limit = request.params.max_tokens
         words = reply.split()
@@ -53,7 +76,6 @@ class EchoBackend(LLMBackend):
             yield TextDelta(request.turn_id, reply[i : i + self.chunk_chars])
             if "[[fail]]" in last:
                 raise EngineError("echo engine failure injected by [[fail]]")
-        prompt = sum(len(m.text.split()) for m in request.messages) + len(request.system.split())
         yield GenerationDone(request.turn_id, prompt, len(reply.split()))
 
     def describe(self) -> dict[str, object]:
@@ -63,3 +85,22 @@ class EchoBackend(LLMBackend):
             "audio_chunks": self.audio_chunks,
             "audio_bytes": self.audio_bytes,
         }
+
+
+_CALL = re.compile(r"\[\[call ([\w.\-]+)\s*(\{.*?\})?\]\]", re.S)
+
+
+def _calls(text: str) -> tuple[FunctionCallPart, ...]:
+    calls = []
+    for name, raw in _CALL.findall(text):
+        try:
+            args = json.loads(raw) if raw else {}
+        except ValueError:
+            args = {"unparsed": raw}
+        calls.append(FunctionCallPart(name, args if isinstance(args, dict) else {"value": args}))
+    return tuple(calls)
+
+
+def _results(message: ChatMessage) -> str:
+    answers = [p for p in message.parts if isinstance(p, FunctionResponsePart)]
+    return "; ".join(f"{p.name} returned {json.dumps(p.response, sort_keys=True)}" for p in answers)

@@ -15,6 +15,7 @@ from ...session import (
     ChatMessage,
     EngineEvent,
     FunctionCallPart,
+    FunctionCalls,
     FunctionResponsePart,
     GenerationDone,
     GenerationRequest,
@@ -30,6 +31,7 @@ __all__ = ["RemoteBackend"]
 
 class RemoteBackend(LLMBackend):
     name = "remote"
+    calls_tools = True
 
     def __init__(
         self,
@@ -79,6 +81,8 @@ class RemoteBackend(LLMBackend):
                 }
                 for t in request.tools
             ]
+            if request.tool_mode == "ANY":
+                body["tool_choice"] = "required"
         if request.continuation:
             # the reply was partly delivered: the engine continues the assistant's message
             messages.append({"role": "assistant", "content": request.continuation})
@@ -90,6 +94,7 @@ class RemoteBackend(LLMBackend):
         url = f"{self.base_url}/chat/completions"
         usage: dict[str, Any] = {}
         pieces = 0
+        calls: dict[int, dict[str, str]] = {}
         try:
             async with self._client.stream("POST", url, json=self._body(request)) as response:
                 if response.status_code != 200:
@@ -110,12 +115,16 @@ class RemoteBackend(LLMBackend):
                     if chunk.get("usage"):
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
+                        delta = choice.get("delta") or {}
+                        if delta.get("content"):
                             pieces += 1
-                            yield TextDelta(request.turn_id, delta)
+                            yield TextDelta(request.turn_id, delta["content"])
+                        for call in delta.get("tool_calls") or []:
+                            _collect_call(calls, call)
         except httpx.HTTPError as exc:
             raise EngineError(f"remote LLM at {self.base_url} failed: {exc!r}") from exc
+        if calls:
+            yield FunctionCalls(request.turn_id, _parse_calls(calls))
         prompt = int(usage.get("prompt_tokens") or 0)
         output = int(usage.get("completion_tokens") or pieces)
         if not prompt:
@@ -161,3 +170,25 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     if calls:
         out["tool_calls"] = calls
     return out
+
+
+def _collect_call(calls: dict[int, dict[str, str]], delta: dict[str, Any]) -> None:
+    """Streamed tool calls arrive in pieces, by index: the name once, the arguments in parts."""
+    entry = calls.setdefault(int(delta.get("index") or 0), {"name": "", "arguments": ""})
+    function = delta.get("function") or {}
+    entry["name"] += function.get("name") or ""
+    entry["arguments"] += function.get("arguments") or ""
+
+
+def _parse_calls(calls: dict[int, dict[str, str]]) -> tuple[FunctionCallPart, ...]:
+    parsed = []
+    for _, entry in sorted(calls.items()):
+        try:
+            args = json.loads(entry["arguments"] or "{}")
+        except ValueError:
+            raise EngineError(
+                f"remote LLM called {entry['name']} with arguments that are not JSON: "
+                f"{entry['arguments'][:60]!r}"
+            ) from None
+        parsed.append(FunctionCallPart(entry["name"], args if isinstance(args, dict) else {}))
+    return tuple(parsed)

@@ -1,0 +1,88 @@
+"""Function calling through openlive's SDK against the server (echo engine rules: each
+``[[call NAME {args}]]`` in the user's text is a call)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from openlive import Client
+from openlive.server import ServerConfig
+
+from ..conftest import running_app
+
+PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+LIGHTS = {
+    "name": "turn_on_the_lights",
+    "parameters": {
+        "type": "OBJECT",
+        "properties": {"room": {"type": "STRING"}},
+        "required": ["room"],
+    },
+}
+CONFIG = {"response_modalities": ["TEXT"], "tools": [{"function_declarations": [LIGHTS]}]}
+
+
+async def test_several_calls_answered_together_continue_the_turn() -> None:
+    config = ServerConfig(port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0)
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        async with client.aio.live.connect(model="gemini-x", config=CONFIG) as session:
+            await session.send_client_content(
+                turns='[[call turn_on_the_lights {"room": "kitchen"}]] and '
+                '[[call turn_on_the_lights {"room": "hall"}]]'
+            )
+            calls = []
+            async for message in session.stream():
+                if message.tool_call:
+                    calls = message.tool_call.function_calls
+                    break
+            assert [c.args for c in calls] == [{"room": "kitchen"}, {"room": "hall"}]
+            await session.send_tool_response(
+                [{"id": c.id, "name": c.name, "response": {"result": "on"}} for c in calls]
+            )
+            text = "".join([m.text or "" async for m in session.receive()])
+    assert text == (
+        'echo: turn_on_the_lights returned {"result": "on"}; '
+        'turn_on_the_lights returned {"result": "on"}'
+    )
+
+
+async def test_an_unanswered_call_times_out_and_the_conversation_goes_on() -> None:
+    config = ServerConfig(
+        port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0, tool_timeout=0.2
+    )
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        async with client.aio.live.connect(model="gemini-x", config=CONFIG) as session:
+            await session.send_client_content(turns='[[call turn_on_the_lights {"room": "x"}]]')
+            messages = [m async for m in session.receive()]
+    kinds = [
+        "call" if m.tool_call else "cancel" if m.tool_call_cancellation else "text"
+        for m in messages
+        if m.tool_call or m.tool_call_cancellation or m.text
+    ]
+    assert kinds[:2] == ["call", "cancel"] and kinds[-1] == "text"
+    assert "error" in "".join(m.text or "" for m in messages)
+    assert messages[-1].server_content and messages[-1].server_content.turn_complete
+
+
+@pytest.mark.parametrize(
+    ("tools", "reason"),
+    [
+        ([{"codeExecution": {}}], "codeExecution is a Google-hosted tool"),
+        ([{"functionDeclarations": [{"name": "f", "behavior": "NON_BLOCKING"}]}], "NON_BLOCKING"),
+    ],
+)
+async def test_tools_openlive_cannot_run_close_1007(tools: list[object], reason: str) -> None:
+    config = ServerConfig(port=0, tls_port=0, no_tls=True, model="echo")
+    async with running_app(config) as server, connect(server.ws + PATH) as ws:
+        setup = {"model": "models/gemini-x", "tools": tools}
+        await ws.send(json.dumps({"setup": setup}))
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        rcvd = info.value.rcvd
+        assert rcvd is not None and rcvd.code == 1007 and reason in rcvd.reason
