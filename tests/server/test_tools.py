@@ -86,3 +86,35 @@ async def test_tools_openlive_cannot_run_close_1007(tools: list[object], reason:
             await ws.recv()
         rcvd = info.value.rcvd
         assert rcvd is not None and rcvd.code == 1007 and reason in rcvd.reason
+
+
+@pytest.mark.model
+async def test_a_spoken_reply_waits_for_the_tool_and_speaks_its_result() -> None:
+    config = ServerConfig(port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0)
+    voice = {
+        "response_modalities": ["AUDIO"],
+        "output_audio_transcription": {},
+        "tools": [{"function_declarations": [LIGHTS]}],
+    }
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        async with client.aio.live.connect(model="gemini-x", config=voice) as session:
+            await session.send_realtime_input(text='[[call turn_on_the_lights {"room": "hall"}]]')
+            call = None
+            async for message in session.stream():
+                if message.tool_call:
+                    call = message.tool_call.function_calls[0]
+                    break
+            assert call is not None and call.args == {"room": "hall"}
+            await session.send_tool_response(
+                [{"id": call.id, "name": call.name, "response": {"result": "on"}}]
+            )
+            heard, audio = "", 0
+            async for message in session.receive():
+                sc = message.server_content
+                if sc and sc.output_transcription:
+                    heard += sc.output_transcription.text or ""
+                if message.data:
+                    audio += len(message.data)
+    assert heard == 'echo: turn on the lights returned {"result": "on"}'  # spaces kept
+    assert audio > 24000  # more than half a second of speech

@@ -59,6 +59,10 @@ def test_pieces_wait_for_a_boundary_and_long_runs_are_cut() -> None:
     assert pieces and all(len(p) <= 220 for p in pieces)
 
 
+def test_identifiers_are_read_as_words() -> None:
+    assert clean_for_speech("call get_weather now, __bold__") == "call get weather now, bold"
+
+
 def test_markdown_is_not_read_aloud() -> None:
     assert clean_for_speech("**Paris** is the `capital`. [link](http://x)") == (
         "Paris is the capital. link"

@@ -8,6 +8,7 @@ __all__ = ["clean_for_speech", "split_speakable"]
 
 _END = re.compile(r"[.!?;:](?=\s)|\n")
 _CLAUSE = re.compile(r",(?=\s)")
+_SNAKE = re.compile(r"(?<=[^\W_])_(?=[^\W_])")
 _MARKUP = re.compile(r"[*_#`~>|]+|\[(.*?)\]\(.*?\)")
 MAX_CHARS = 220
 FIRST_CLAUSE_WORDS = 4
@@ -17,7 +18,8 @@ FIRST_PIECE_WORDS = 4
 
 def clean_for_speech(text: str) -> str:
     """Drop markdown decoration the model may write (it is not meant to be read aloud)."""
-    plain = _MARKUP.sub(lambda m: m.group(1) or "", text)
+    words = _SNAKE.sub(" ", text)  # turn_on_the_lights is read as words
+    plain = _MARKUP.sub(lambda m: m.group(1) or "", words)
     return re.sub(r"\s+([.,!?;:])", r"\1", re.sub(r"\s+", " ", plain)).strip()
 
 
