@@ -90,3 +90,10 @@ def test_audio_session(echo_serve: ServerProcess, question_wav: Path) -> None:
     assert r["mimeTypes"] == ["audio/pcm;rate=24000"]
     assert r["audioBytes"] > 24000 * 2 * 0.5
     assert r["usage"]["totalTokenCount"] > 0
+
+
+def test_function_calling_story(echo_serve: ServerProcess) -> None:
+    r = run(echo_serve, "tools")
+    (call,) = r["calls"]
+    assert call["name"] == "get_weather" and call["args"] == {"city": "Tokyo"} and call["id"]
+    assert r["text"] == 'echo: get_weather returned {"output": "sunny"}'

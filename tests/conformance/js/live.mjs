@@ -72,6 +72,28 @@ async function sendWav(session, path) {
 }
 
 const scenarios = {
+  async tools() {
+    // the seeds' weather story: toolCall with an id, sendToolResponse, the turn goes on
+    const weather = {
+      name: "get_weather",
+      description: "Current weather for a city.",
+      parameters: { type: "OBJECT", properties: { city: { type: "STRING" } }, required: ["city"] },
+    };
+    const config = { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [weather] }] };
+    const { session, state } = await open(MODEL, config);
+    session.sendClientContent({
+      turns: [userTurn('Weather in Tokyo? [[call get_weather {"city": "Tokyo"}]]')],
+      turnComplete: true,
+    });
+    await until(state, () => state.messages.some((m) => m.toolCall));
+    const calls = state.messages.find((m) => m.toolCall).toolCall.functionCalls;
+    session.sendToolResponse({
+      functionResponses: calls.map((c) => ({ id: c.id, name: c.name, response: { output: "sunny" } })),
+    });
+    await until(state, () => nTurns(state) >= 1);
+    session.close();
+    return { calls, text: textOf(turns(state)[0]) };
+  },
   async audio() {
     const config = {
       responseModalities: [Modality.AUDIO],
