@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import inspect
 import json
 import ssl
 import sys
 import urllib.request
 from typing import Any
 
-from ..client import Client
+from ..client import Client, Tools
 from ..errors import LiveConnectionClosed
 
 __all__ = ["chat_command", "models_command"]
@@ -30,6 +32,9 @@ async def _chat(args: argparse.Namespace) -> int:
         config["system_instruction"] = args.system
     if args.temperature is not None:
         config["temperature"] = args.temperature
+    tools = _load_tools(args.tools) if getattr(args, "tools", None) else None
+    if tools is not None:
+        config["tools"] = tools.config()
     loop = asyncio.get_running_loop()
     try:
         async with client.aio.live.connect(model=args.model, config=config) as session:
@@ -37,6 +42,9 @@ async def _chat(args: argparse.Namespace) -> int:
                 f"connected to {client.base_url} (session {session.session_id}); /quit to leave",
                 file=sys.stderr,
             )
+            if tools is not None:
+                session.use_tools(tools)
+                print(f"tools: {', '.join(tools.functions)}", file=sys.stderr)
             while True:
                 try:
                     line = await loop.run_in_executor(None, lambda: input("you> "))
@@ -49,6 +57,9 @@ async def _chat(args: argparse.Namespace) -> int:
                 await session.send_client_content(turns=line, turn_complete=True)
                 sys.stdout.write("model> ")
                 async for message in session.receive():
+                    if message.tool_call is not None:
+                        for call in message.tool_call.function_calls:
+                            print(f"[tool] {call.name}({json.dumps(call.args)})", file=sys.stderr)
                     if message.text:
                         sys.stdout.write(message.text)
                         sys.stdout.flush()
@@ -59,6 +70,25 @@ async def _chat(args: argparse.Namespace) -> int:
             hint = " (is `openlive serve` running? set --url)"
         print(f"openlive chat: session closed: {exc.code} {exc.reason}{hint}", file=sys.stderr)
         return 1
+
+
+def _load_tools(path: str) -> Tools:
+    """The public functions a Python file defines, as tools the session answers with."""
+    spec = importlib.util.spec_from_file_location("openlive_chat_tools", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"openlive chat: cannot load tools from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    functions = [
+        value
+        for name, value in vars(module).items()
+        if inspect.isfunction(value)
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
+    ]
+    if not functions:
+        raise SystemExit(f"openlive chat: {path} defines no public function")
+    return Tools(*functions)
 
 
 def chat_command(args: argparse.Namespace) -> int:

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", default="gemini-live-2.5-flash-preview", help="model name")
     chat.add_argument("--system", default=None, help="system instruction")
     chat.add_argument("--temperature", type=float, default=None)
+    chat.add_argument(
+        "--tools", default=None, help="a Python file whose public functions the model may call"
+    )
     talk = sub.add_parser("talk", help="a voice conversation (microphone, or WAV in / WAV out)")
     _client_args(talk)
     talk.add_argument("--model", default="gemini-live-2.5-flash-preview", help="model name")

@@ -4,6 +4,7 @@ from .audio import AudioCollector, pcm_chunks, send_audio
 from .client import AsyncLive, Client, Live
 from .session import AsyncSession, LiveCallbacks
 from .sync import Session
+from .tools import Tools, declaration_from_function, declaration_from_schema
 
 __all__ = [
     "AsyncLive",
@@ -13,6 +14,9 @@ __all__ = [
     "Live",
     "LiveCallbacks",
     "Session",
+    "Tools",
+    "declaration_from_function",
+    "declaration_from_schema",
     "pcm_chunks",
     "send_audio",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ from ..types import (
     ClientContent,
     ClientMessage,
     ContextUpdate,
+    FunctionCall,
     RealtimeInput,
     ServerMessage,
     ToolResponse,
 )
 from .convert import to_blob, to_contents, to_function_responses
+from .tools import Tools
 
 __all__ = ["AsyncSession", "LiveCallbacks"]
 
@@ -88,6 +91,8 @@ class AsyncSession:
         self._closed_by_user = False
         self._close: tuple[int, str] | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._tools: Tools | None = None
+        self._tool_tasks: dict[str, asyncio.Task[None]] = {}
         self._binary = binary
 
     # ---- lifecycle ----
@@ -107,9 +112,40 @@ class AsyncSession:
     def close_reason(self) -> str | None:
         return self._close[1] if self._close else None
 
+    def use_tools(self, tools: Tools) -> None:
+        """Answer the model's tool calls automatically by calling ``tools`` (the messages
+        still reach :meth:`receive` too, so the application can show them)."""
+        self._tools = tools
+
+    def _on_tools(self, message: ServerMessage) -> None:
+        if self._tools is None:
+            return
+        if message.tool_call is not None:
+            for call in message.tool_call.function_calls:
+                key = call.id or call.name
+                task = asyncio.create_task(self._answer(self._tools, call))
+                self._tool_tasks[key] = task
+                task.add_done_callback(functools.partial(self._forget, key))
+        if message.tool_call_cancellation is not None:
+            for call_id in message.tool_call_cancellation.ids:
+                running = self._tool_tasks.pop(call_id, None)
+                if running is not None:
+                    running.cancel()
+
+    def _forget(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._tool_tasks.get(key) is task:
+            del self._tool_tasks[key]
+
+    async def _answer(self, tools: Tools, call: FunctionCall) -> None:
+        response = await tools.call(call)
+        with contextlib.suppress(LiveConnectionClosed):
+            await self.send_tool_response(function_responses=[response])
+
     async def close(self) -> None:
         """Close the session (code 1000). Safe to call twice."""
         self._closed_by_user = True
+        for task in list(self._tool_tasks.values()):
+            task.cancel()
         await self._ws.close(1000)
         if self._reader is not None:
             if not self._reader.done():
@@ -138,6 +174,7 @@ class AsyncSession:
                 except ValueError as exc:
                     await self._call(self._callbacks.on_error, exc)
                     continue
+                self._on_tools(message)
                 if self._callbacks.on_message is not None:
                     await self._call(self._callbacks.on_message, message)
                 else:

@@ -58,7 +58,7 @@ class EchoBackend(LLMBackend):
         last = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
         prompt = sum(len(m.text.split()) for m in request.messages) + len(request.system.split())
         calls = _calls(last) if request.tools else ()
-        results = _results(request.messages[-1]) if request.messages else ""
+        results = _results(request.messages)
         if calls and not results:
             yield FunctionCalls(request.turn_id, calls)
             yield GenerationDone(request.turn_id, prompt, 0)
@@ -101,6 +101,13 @@ def _calls(text: str) -> tuple[FunctionCallPart, ...]:
     return tuple(calls)
 
 
-def _results(message: ChatMessage) -> str:
-    answers = [p for p in message.parts if isinstance(p, FunctionResponsePart)]
+def _results(messages: tuple[ChatMessage, ...]) -> str:
+    """The function results the conversation ends with (answers may come in several
+    messages), in the order they arrived."""
+    answers: list[FunctionResponsePart] = []
+    for message in reversed(messages):
+        found = [p for p in message.parts if isinstance(p, FunctionResponsePart)]
+        if not found:
+            break
+        answers[:0] = found
     return "; ".join(f"{p.name} returned {json.dumps(p.response, sort_keys=True)}" for p in answers)
