@@ -25,6 +25,8 @@ def serve_command(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if config.log_level != "debug":  # one line per HTTP request and connection is noise
+        logging.getLogger("websockets").setLevel(logging.WARNING)
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
