@@ -5,6 +5,7 @@ that answers garbage or never answers, standing in for a broken remote engine.""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import AsyncIterator, Callable
@@ -63,8 +64,6 @@ async def speak(ws: ClientConnection, pcm: bytes) -> None:
 
 
 def _b64(data: bytes) -> str:
-    import base64
-
     return base64.b64encode(data).decode()
 
 

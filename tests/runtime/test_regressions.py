@@ -20,9 +20,8 @@ from openlive.audio import float_to_pcm16
 from openlive.errors import WeightsError
 from openlive.models.llm.echo import EchoBackend
 from openlive.runtime import LiveRuntime
-from openlive.server import ServerConfig
 
-from ..conftest import RunningServer, running_app
+from ..conftest import running_app
 from ..speech import espeak
 from .test_failures import PATH, close_of, config, setup, speak
 
@@ -223,7 +222,3 @@ async def test_shutdown_ends_every_thread_and_frees_the_models() -> None:
     ]
     assert left == []
     assert app.loop_monitor._task is None
-
-
-def _unused(_: RunningServer, __: ServerConfig) -> None:  # keep imports honest for readers
-    pass
