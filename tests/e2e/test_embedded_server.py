@@ -161,19 +161,77 @@ def test_chat_cli_connection_failure_is_clear() -> None:
     assert "cannot reach" in out.stderr and "openlive serve" in out.stderr
 
 
-async def test_tools_on_the_embedded_model_are_refused_clearly(
-    embedded_serve: ServerProcess,
-) -> None:
-    from openlive import LiveConnectionClosed
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Get the current weather for a city.",
+    "parameters": {
+        "type": "OBJECT",
+        "properties": {"city": {"type": "STRING", "description": "City name"}},
+        "required": ["city"],
+    },
+}
+WEATHER_RESULT = {"output": {"temperature_c": 21, "sky": "sunny"}}
 
-    config = {
-        **TEXT,
-        "tools": [{"function_declarations": [{"name": "get_weather", "description": "x"}]}],
-    }
-    with pytest.raises(LiveConnectionClosed) as info:
-        async with sdk(embedded_serve).aio.live.connect(
-            model="gemini-2.0-flash", config=config
-        ) as s:
-            await s.send_client_content(turns="Weather in Tokyo?")
-            [m async for m in s.receive()]
-    assert info.value.code == 1007 and "does not call functions yet" in info.value.reason
+
+async def test_weather_story_on_the_embedded_model(embedded_serve: ServerProcess) -> None:
+    """The seeds' function-calling story: the model calls get_weather for the city asked
+    about, the client answers, the same turn goes on and the answer uses the result."""
+    config = {**TEXT, "tools": [{"function_declarations": [WEATHER_TOOL]}]}
+    async with sdk(embedded_serve).aio.live.connect(model="gemini-2.0-flash", config=config) as s:
+        await s.send_client_content(turns="What's the weather in Tokyo?")
+        calls = []
+        before = ""
+        async for message in s.stream():
+            before += message.text or ""
+            if message.tool_call:
+                calls = message.tool_call.function_calls or []
+                break
+        assert [c.name for c in calls] == ["get_weather"]
+        assert "tokyo" in calls[0].args["city"].lower() and calls[0].id
+        assert "{" not in before  # no JSON reaches the user
+        await s.send_tool_response(
+            [{"id": calls[0].id, "name": "get_weather", "response": WEATHER_RESULT}]
+        )
+        messages = [m async for m in s.receive()]
+    text = "".join(m.text or "" for m in messages)
+    assert "21" in text and "sunny" in text.lower()
+    assert messages[-1].server_content and messages[-1].server_content.turn_complete
+
+
+def test_google_genai_weather_story_on_the_embedded_model(embedded_serve: ServerProcess) -> None:
+    script = f"""
+import asyncio, sys
+from google import genai
+from google.genai import types
+async def main():
+    client = genai.Client(api_key="k", http_options={{"base_url": sys.argv[1]}})
+    tool = types.Tool(function_declarations=[types.FunctionDeclaration(**{WEATHER_TOOL!r})])
+    config = types.LiveConnectConfig(
+        response_modalities=["TEXT"], temperature=0.0, tools=[tool]
+    )
+    async with client.aio.live.connect(model="gemini-2.0-flash", config=config) as s:
+        question = types.Part(text="What's the weather in Tokyo?")
+        await s.send_client_content(turns=types.Content(role="user", parts=[question]))
+        text = ""
+        async for m in s.receive():  # one turn: the call, then the answer that uses it
+            text += m.text or ""
+            if m.tool_call:
+                fc = m.tool_call.function_calls[0]
+                print("CALL", fc.name, fc.args["city"])
+                await s.send_tool_response(function_responses=[types.FunctionResponse(
+                    id=fc.id, name=fc.name, response={WEATHER_RESULT!r})])
+        print("TEXT", text)
+asyncio.run(main())
+"""
+    env = {**os.environ, "SSL_CERT_FILE": embedded_serve.cert}
+    out = subprocess.run(
+        [sys.executable, "-c", script, embedded_serve.https_url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "CALL get_weather Tokyo" in out.stdout
+    answer = out.stdout.split("TEXT", 1)[1].lower()
+    assert "21" in answer and "sunny" in answer

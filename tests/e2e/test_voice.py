@@ -306,3 +306,43 @@ async def test_audio_stream_end_flushes_the_utterance(
     assert time.monotonic() - started < 4.5  # well before the 5 s silence would have ended it
     assert "capital of france" in " ".join(out.input_transcript).lower()
     assert "paris" in "".join(out.text).lower()
+
+
+async def test_spoken_weather_story(embedded_serve: ServerProcess, asr) -> None:
+    """Asked aloud (in a voice the server never uses), the model calls get_weather; the
+    client answers and the reply, spoken, uses the result; nothing about JSON is heard."""
+    question = espeak("What is the weather in Tokyo?", "en-us+f3", 150, 60)
+    tool = {
+        "name": "get_weather",
+        "description": "Get the current weather for a city.",
+        "parameters": {
+            "type": "OBJECT",
+            "properties": {"city": {"type": "STRING"}},
+            "required": ["city"],
+        },
+    }
+    config = {**VOICE, "tools": [{"function_declarations": [tool]}]}
+    client = Client(base_url=embedded_serve.http_url)
+    out = AudioCollector()
+    calls = []
+    async with client.aio.live.connect(model="gemini-live-2.5-flash-preview", config=config) as s:
+        sender = asyncio.create_task(send_audio(s, question, trailing_silence_ms=1500))
+        async for message in s.stream():
+            out.add(message)
+            if message.tool_call:
+                calls = message.tool_call.function_calls or []
+                await s.send_tool_response(
+                    [
+                        {"id": c.id, "name": c.name, "response": {"output": "sunny, 21 degrees"}}
+                        for c in calls
+                    ]
+                )
+            if message.server_content and message.server_content.turn_complete:
+                break
+        await sender
+    assert "weather" in " ".join(out.input_transcript).lower()
+    assert [c.name for c in calls] == ["get_weather"]
+    assert "tokyo" in calls[0].args["city"].lower()
+    spoken = heard(asr, out)
+    assert "sunny" in spoken or "21" in spoken or "twenty" in spoken, spoken
+    assert "json" not in spoken and "{" not in " ".join(out.output_transcript)

@@ -105,7 +105,7 @@ async def test_cancel_stops_within_a_token_or_two(backend: LlamaBackend) -> None
     )
     assert text
     state = backend._states["c"]
-    prompt, _ = backend._format("", list(q))
+    prompt, _ = backend._format(request, list(q), ())
     assert len(state.tokens) - len(prompt) <= 5
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -24,6 +25,14 @@ LIGHTS = {
     },
 }
 CONFIG = {"response_modalities": ["TEXT"], "tools": [{"function_declarations": [LIGHTS]}]}
+BACKGROUND = {
+    "response_modalities": ["TEXT"],
+    "tools": [{"function_declarations": [{**LIGHTS, "behavior": "NON_BLOCKING"}]}],
+}
+STARTED = (
+    'echo: turn_on_the_lights returned {"note": "running in the background; the result will '
+    'be sent when it is ready", "status": "started"}'
+)
 
 
 async def test_several_calls_answered_together_continue_the_turn() -> None:
@@ -70,11 +79,98 @@ async def test_an_unanswered_call_times_out_and_the_conversation_goes_on() -> No
     assert messages[-1].server_content and messages[-1].server_content.turn_complete
 
 
+def _calls(messages: list[Any]) -> list[Any]:
+    return [c for m in messages if m.tool_call for c in m.tool_call.function_calls or []]
+
+
+def _kinds(messages: list[Any]) -> list[str]:
+    kinds = []
+    for m in messages:
+        sc = m.server_content
+        if m.tool_call:
+            kinds.append("call")
+        elif m.tool_call_cancellation:
+            kinds.append("cancel")
+        elif sc and sc.interrupted:
+            kinds.append("interrupted")
+        elif sc and sc.turn_complete:
+            kinds.append("turnComplete")
+        elif m.text and (not kinds or kinds[-1] != "text"):
+            kinds.append("text")
+    return kinds
+
+
+async def test_a_non_blocking_call_runs_while_the_model_goes_on() -> None:
+    """The turn completes without waiting (the model says the call started); the result,
+    scheduled WHEN_IDLE, gets a reply of its own once the session is idle."""
+    config = ServerConfig(port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0)
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        async with client.aio.live.connect(model="gemini-x", config=BACKGROUND) as session:
+            await session.send_client_content(turns='[[call turn_on_the_lights {"room": "hall"}]]')
+            first = [m async for m in session.receive()]
+            assert _kinds(first) == ["call", "text", "turnComplete"]
+            assert "".join(m.text or "" for m in first) == STARTED  # no second call
+            (call,) = _calls(first)
+            assert call.args == {"room": "hall"}
+            await session.send_tool_response(
+                [
+                    {
+                        "id": call.id,
+                        "name": call.name,
+                        "response": {"result": "on"},
+                        "scheduling": "WHEN_IDLE",
+                    }
+                ]
+            )
+            text = "".join([m.text or "" async for m in session.receive()])
+    assert text == 'echo: turn_on_the_lights returned {"result": "on"}'
+
+
+async def test_an_interrupt_result_cuts_the_reply_and_a_background_call_times_out() -> None:
+    config = ServerConfig(
+        port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0, tool_timeout=2
+    )
+    async with running_app(config) as server:
+        client = Client(base_url=server.http)
+        async with client.aio.live.connect(model="gemini-x", config=BACKGROUND) as session:
+            await session.send_client_content(
+                turns='[[call turn_on_the_lights {"room": "a"}]] [[call turn_on_the_lights '
+                '{"room": "b"}]]'
+            )
+            first = [m async for m in session.receive()]
+            a, b = _calls(first)
+            await session.send_client_content(turns="[[slow]] tell me a story")
+            async for message in session.stream():
+                if message.text:  # the slow reply has begun: the result cuts it
+                    break
+            await session.send_tool_response(
+                [{"id": a.id, "response": {"result": "on"}, "scheduling": "INTERRUPT"}]
+            )
+            cut = [m async for m in session.receive()]
+            answer = [m async for m in session.receive()]
+            seen = [m.tool_call_cancellation for m in cut + answer if m.tool_call_cancellation]
+            timed_out = seen[0] if seen else None
+            if timed_out is None:  # b gave no result in time
+                async for message in session.stream():
+                    if message.tool_call_cancellation:
+                        timed_out = message.tool_call_cancellation
+                        break
+    assert _kinds(cut)[-2:] == ["interrupted", "turnComplete"]
+    assert "".join(m.text or "" for m in answer) == (
+        'echo: turn_on_the_lights returned {"result": "on"}'
+    )
+    assert timed_out is not None and timed_out.ids == [b.id]
+
+
 @pytest.mark.parametrize(
     ("tools", "reason"),
     [
         ([{"codeExecution": {}}], "codeExecution is a Google-hosted tool"),
-        ([{"functionDeclarations": [{"name": "f", "behavior": "NON_BLOCKING"}]}], "NON_BLOCKING"),
+        (
+            [{"functionDeclarations": [{"name": "f", "behavior": "SOMETIMES"}]}],
+            "function f: behavior SOMETIMES is not one of BLOCKING (the default), NON_BLOCKING",
+        ),
     ],
 )
 async def test_tools_openlive_cannot_run_close_1007(tools: list[object], reason: str) -> None:

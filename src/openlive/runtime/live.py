@@ -206,7 +206,8 @@ class LiveRuntime(SessionRuntime):
             if self.voice_out is not None:
                 self.voice_out.stop(action.turn_id)
         elif isinstance(action, WatchToolCalls):
-            self.tasks.spawn(self._tool_timer(action.turn_id, action.ids), "tool timeout")
+            timer = self._tool_timer(action.turn_id, action.ids, action.watch)
+            self.tasks.spawn(timer, "tool timeout")
         else:  # pragma: no cover - every action is handled above
             raise TypeError(f"unhandled action {action!r}")
 
@@ -234,9 +235,10 @@ class LiveRuntime(SessionRuntime):
             log.warning("session %s: engine error: %s", self.session_id, exc)
             await self.event(GenerationFailed(request.turn_id, str(exc)))
 
-    async def _tool_timer(self, turn_id: int, ids: tuple[str, ...]) -> None:
+    async def _tool_timer(self, turn_id: int, ids: tuple[str, ...], watch: int) -> None:
         await asyncio.sleep(self.services.tool_timeout)
-        await self.event(ToolTimeout(turn_id, ids))  # the core ignores calls answered since
+        # the core ignores calls answered (or re-armed by willContinue) since
+        await self.event(ToolTimeout(turn_id, ids, watch))
 
     # ---- voice stages (made on first use) ----
 

@@ -43,15 +43,18 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
     backends: dict[str, LLMBackend] = {"echo": EchoBackend(delay=config.echo_delay)}
     wants_embedded = config.model == "embedded" or "embedded" in config.models.values()
     if wants_embedded:
+        from ..models.llm.catalog import llm_choice
         from ..models.llm.llama import LlamaBackend
 
-        label = Path(config.llm_path).stem if config.llm_path else "qwen2.5-coder-0.5b-instruct"
+        choice = llm_choice(config.llm)
+        label = Path(config.llm_path).stem if config.llm_path else choice.name
         backends["embedded"] = LlamaBackend(
             scheduler,
             config.llm_path,
             n_ctx=config.n_ctx,
             max_reply_tokens=config.max_reply_tokens,
             label=label,
+            weights=choice.weights,
         )
     if config.remote_url:
         backends["remote"] = RemoteBackend(

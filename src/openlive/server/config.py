@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..models.llm.catalog import DEFAULT_LLM, LLM_CATALOG
 
 __all__ = ["CHOICES", "FLAGLESS", "SETTINGS", "ServerConfig", "add_setting_flags", "load_config"]
 
@@ -34,7 +35,8 @@ SETTINGS: dict[str, str] = {
     "max_connections": "open connections (handshakes included) before new ones get HTTP 503",
     "outbox_frames": "server messages queued per session before its stages wait for the client",
     "threads": "inference threads shared by all models (default: all cores)",
-    "llm_path": "a local GGUF file for the embedded engine (default: the bundled Qwen2.5 0.5B)",
+    "llm": "embedded language model, by name (python -m openlive.weights --list shows them)",
+    "llm_path": "a local GGUF file for the embedded engine (overrides llm)",
     "n_ctx": "embedded context length (0 = what the model was trained with)",
     "max_reply_tokens": "reply length cap when the client sets no maxOutputTokens",
     "remote_url": "OpenAI-compatible base URL for the remote engine (e.g. http://host:8000/v1)",
@@ -61,6 +63,7 @@ SETTINGS: dict[str, str] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "model": ("embedded", "echo", "remote"),
+    "llm": tuple(LLM_CATALOG),
     "asr": ("embedded", "remote", "off"),
     "tts": ("embedded", "remote"),
     "log_level": ("debug", "info", "warning", "error"),
@@ -85,6 +88,7 @@ class ServerConfig:
     max_connections: int = 64
     outbox_frames: int = 256
     threads: int = 0
+    llm: str = DEFAULT_LLM
     llm_path: str | None = None
     n_ctx: int = 0
     max_reply_tokens: int = 1024

@@ -48,7 +48,14 @@ from .events import (
 from .features import FIELD_TREATMENT, Treatment, review_setup
 from .machine import LiveSession, parse_pcm_rate
 from .protocol import SessionProtocol
-from .state import ActiveTurn, SessionState, SpokenPart, VoiceState
+from .state import (
+    ActiveTurn,
+    BackgroundCall,
+    DeferredResult,
+    SessionState,
+    SpokenPart,
+    VoiceState,
+)
 
 __all__ = [
     "FIELD_TREATMENT",
@@ -56,11 +63,13 @@ __all__ = [
     "ActiveTurn",
     "ActivityChange",
     "AudioTarget",
+    "BackgroundCall",
     "BeginUtterance",
     "CancelGeneration",
     "CancelSpeculation",
     "ChatMessage",
     "Close",
+    "DeferredResult",
     "EndUtterance",
     "EndpointState",
     "Endpointer",

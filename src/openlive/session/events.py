@@ -113,11 +113,14 @@ class ChatMessage:
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
-    """A function the model may call: its name, description and JSON-schema parameters."""
+    """A function the model may call: its name, description and JSON-schema parameters.
+    ``blocking`` is False for a ``NON_BLOCKING`` function (the model goes on talking while it
+    runs)."""
 
     name: str
     description: str = ""
     parameters: dict[str, Any] | None = None
+    blocking: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,10 +187,12 @@ class FunctionCalls:
 
 @dataclass(frozen=True, slots=True)
 class ToolTimeout:
-    """The calls ``ids`` of ``turn_id`` were not answered within the server's tool timeout."""
+    """The calls ``ids`` of ``turn_id`` were not answered within the server's tool timeout
+    (``watch``: the :class:`WatchToolCalls` that started it)."""
 
     turn_id: int
     ids: tuple[str, ...]
+    watch: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +280,13 @@ class CancelGeneration:
 
 @dataclass(frozen=True, slots=True)
 class WatchToolCalls:
-    """Start the tool timeout for these calls (answered with :class:`ToolTimeout`)."""
+    """Start the tool timeout for these calls (answered with :class:`ToolTimeout` carrying the
+    same ``watch``). A NON_BLOCKING call re-armed by a ``willContinue`` result gets a new
+    ``watch``, so the timers started before it no longer count."""
 
     turn_id: int
     ids: tuple[str, ...]
+    watch: int = 0
 
 
 @dataclass(frozen=True, slots=True)

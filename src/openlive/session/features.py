@@ -55,7 +55,7 @@ FIELD_TREATMENT: dict[str, Treatment] = {
     "generationConfig.logprobs": U,
     "generationConfig.routingConfig": U,
     "generationConfig.audioTimestamp": U,
-    "tools": H,  # functionDeclarations (BLOCKING); Google-hosted tools are refused (tools.py)
+    "tools": H,  # functionDeclarations (BLOCKING, NON_BLOCKING); Google-hosted tools refused
     "toolConfig": H,
     "realtimeInputConfig.activityHandling": H,
     "realtimeInputConfig.automaticActivityDetection.disabled": H,

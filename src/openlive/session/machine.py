@@ -13,9 +13,17 @@ Turn rules (spec §3, §8.1):
   only the text already sent to the client stays in the history. Realtime text does the same
   under ``START_OF_ACTIVITY_INTERRUPTS`` and waits for the reply to end under ``NO_INTERRUPTION``.
 * a finished reply sends ``generationComplete`` then ``turnComplete`` with usage metadata.
+
+Function calls (spec §8.3): a BLOCKING call pauses its turn until answered; a NON_BLOCKING
+call runs in the background while the turn goes on, and its result is scheduled by
+``functionResponses[].scheduling``: ``INTERRUPT`` (stop the current reply, answer now),
+``WHEN_IDLE`` (the default: answer once the current reply ends) or ``SILENT`` (history only).
+``willContinue: true`` keeps the call running for more results.
 """
 
 from __future__ import annotations
+
+import json
 
 from ..errors import InvalidArgument, ServerFault, SessionError
 from ..types import (
@@ -81,12 +89,26 @@ from .events import (
 from .features import response_modalities, review_setup
 from .listening import Listening
 from .speech_text import clean_for_speech, split_speakable
-from .state import ActiveTurn, SessionState, SpokenPart
+from .state import ActiveTurn, BackgroundCall, DeferredResult, SessionState, SpokenPart
 from .tools import allowed_tools, check_arguments, declared_tools
 
-__all__ = ["LiveSession", "parse_pcm_rate"]
+__all__ = ["MAX_ROUNDS", "LiveSession", "parse_pcm_rate"]
 
 OUTPUT_MIME = "audio/pcm;rate=24000"
+
+MAX_ROUNDS = 8
+"""Generation rounds after which a turn no longer goes on by itself after starting NON_BLOCKING
+calls (a model that starts one in every round would never stop): the turn ends there and a
+note is logged. Rounds that follow the client's answers to BLOCKING calls are not limited."""
+
+STARTED: dict[str, object] = {
+    "status": "started",
+    "note": "running in the background; the result will be sent when it is ready",
+}
+"""What the history answers a NON_BLOCKING call with at once, so the model can go on."""
+
+SCHEDULINGS = ("INTERRUPT", "WHEN_IDLE", "SILENT")
+TIMED_OUT = {"error": "the function gave no result in time; it was cancelled"}
 
 
 def parse_pcm_rate(mime_type: str | None) -> int:
@@ -156,7 +178,8 @@ class LiveSession(Listening):
         * transcripts owed for audio that stayed with the old runtime are given up, and a
           manual activity waiting for one completes with its text;
         * a reply still being written is continued after the text already delivered, and
-          pieces not yet synthesized are synthesized again.
+          pieces not yet synthesized are synthesized again;
+        * the tool timeout restarts for every call still owed, BLOCKING or NON_BLOCKING.
         """
         if self.state.closed:
             return []
@@ -177,6 +200,8 @@ class LiveSession(Listening):
         turn = self.state.turn
         if turn is not None:
             if not turn.llm_done:
+                # the restarted round already sees the background calls' placeholders
+                turn.started_background = False
                 request = self._request(turn.turn_id, continuation=turn.sent_text)
                 actions.append(StartGeneration(request))
             if turn.calls:
@@ -185,6 +210,8 @@ class LiveSession(Listening):
                 actions.extend(Speak(turn.turn_id, piece) for piece in turn.speaking)
                 if turn.llm_done and not turn.calls:
                     actions.append(FinishSpeech(turn.turn_id))
+        for call_id, call in self.state.background.items():
+            actions.append(WatchToolCalls(call.turn_id, (call_id,), call.watch))
         return actions
 
     @property
@@ -222,7 +249,7 @@ class LiveSession(Listening):
             if message.realtime_input is not None:
                 return self._realtime_input(message.realtime_input, now)
             if message.tool_response is not None:
-                return self._tool_response(message.tool_response)
+                return self._tool_response(message.tool_response, now)
             if message.context_update is not None:
                 return self._context_update(message.context_update)
             return []
@@ -240,9 +267,9 @@ class LiveSession(Listening):
             return self._flushed()
         if isinstance(event, UserTranscript):
             return self._transcript(event, now)
-        turn = self.state.turn
         if isinstance(event, ToolTimeout):
-            return self._tool_timeout(turn, event) if turn is not None else []
+            return self._tool_timeout(event, now)
+        turn = self.state.turn
         if turn is None or event.turn_id != turn.turn_id:
             return []
         if isinstance(event, TextDelta):
@@ -312,16 +339,31 @@ class LiveSession(Listening):
         turn.llm_done = True
         turn.prompt_tokens += done.prompt_tokens  # summed over the rounds of a tool-using turn
         turn.output_tokens += done.output_tokens
-        if not self.speaks:
-            return [] if turn.calls else self._complete(turn, now)
         actions: list[Action] = []
-        rest = clean_for_speech(turn.unspoken)
-        turn.unspoken = ""
-        if rest:
-            actions.append(self._speak(turn, rest))
-        if not turn.calls:  # with calls pending the turn goes on once they are answered
+        if self.speaks:
+            rest = clean_for_speech(turn.unspoken)
+            turn.unspoken = ""
+            if rest:
+                actions.append(self._speak(turn, rest))
+        if turn.calls:  # the turn goes on once the BLOCKING calls are answered
+            return actions
+        if turn.repeated and not turn.words_only:
+            # the model asked again for what it has: the next round answers in words
+            turn.words_only = True
+            return actions + self._next_round(turn)
+        if turn.started_background:  # the model says what it is doing while the calls run
+            if turn.rounds < MAX_ROUNDS:
+                return actions + self._next_round(turn)
+            actions.extend(
+                self._note(
+                    f"a turn started NON_BLOCKING calls in {MAX_ROUNDS} rounds in a row; "
+                    "it ends there"
+                )
+            )
+        if self.speaks:
             actions.append(FinishSpeech(turn.turn_id))
-        return actions
+            return actions
+        return actions + self._complete(turn, now)
 
     # ---- function calls ----
 
@@ -332,10 +374,12 @@ class LiveSession(Listening):
     def _function_calls(self, turn: ActiveTurn, event: FunctionCalls) -> list[Action]:
         """The model calls functions: each call checked against its declaration (a call to an
         undeclared function, or with arguments its schema refuses, is dropped), given an id
-        and sent as ``toolCall``; the turn waits for the answers (BLOCKING)."""
+        and sent as ``toolCall`` (one message for all of them). A BLOCKING call pauses the
+        turn until it is answered; a NON_BLOCKING call runs in the background: the history
+        answers it at once with a placeholder (:data:`STARTED`) and the turn goes on."""
         tools, _ = self._tools()
         actions: list[Action] = []
-        calls: list[FunctionCall] = []
+        calls: list[tuple[FunctionCall, bool]] = []
         for call in event.calls:
             spec = next((t for t in tools if t.name == call.name), None)
             problem = (
@@ -343,26 +387,49 @@ class LiveSession(Listening):
                 if spec is None
                 else check_arguments(spec.parameters, call.args)
             )
-            if problem is not None:
+            if spec is None or problem is not None:
                 actions.extend(self._note(f"dropped a call the model made: {problem}"))
                 continue
+            signature = f"{call.name} {json.dumps(call.args, sort_keys=True)}"
+            if signature in turn.made:
+                turn.repeated = True
+                actions.extend(self._note(f"dropped a repeated call: {signature}"))
+                continue
+            turn.made.append(signature)
             call_id = f"call-{self.state.session_id[:8]}-{self.state.next_call_id}"
             self.state.next_call_id += 1
-            calls.append(FunctionCall(id=call_id, name=call.name, args=dict(call.args)))
+            calls.append(
+                (FunctionCall(id=call_id, name=call.name, args=dict(call.args)), spec.blocking)
+            )
         if not calls:
             return actions
         parts = [Part(text=turn.sent_text)] if turn.sent_text else []
-        parts += [Part(function_call=c) for c in calls]
+        parts += [Part(function_call=c) for c, _ in calls]
         self.state.history.append(Content(role="model", parts=parts))
         turn.sent_text = ""  # in the history now; what follows the answers is added at the end
         turn.spoken = []
-        turn.calls.update({c.id or "": c.name for c in calls})
-        actions.append(Send(ServerMessage(tool_call=ToolCall(function_calls=calls))))
-        actions.append(WatchToolCalls(turn.turn_id, tuple(c.id or "" for c in calls)))
+        started = [c for c, blocking in calls if not blocking]
+        if started:
+            placeholders = [
+                Part(
+                    function_response=FunctionResponse(id=c.id, name=c.name, response=dict(STARTED))
+                )
+                for c in started
+            ]
+            self.state.history.append(Content(role="user", parts=placeholders))
+            for c in started:
+                self.state.background[c.id or ""] = BackgroundCall(
+                    name=c.name, turn_id=turn.turn_id
+                )
+            turn.started_background = True
+        turn.calls.update({c.id or "": c.name for c, blocking in calls if blocking})
+        sent = [c for c, _ in calls]
+        actions.append(Send(ServerMessage(tool_call=ToolCall(function_calls=sent))))
+        actions.append(WatchToolCalls(turn.turn_id, tuple(c.id or "" for c in sent)))
         return actions
 
     def _answer_calls(self, turn: ActiveTurn, answers: list[FunctionResponse]) -> list[Action]:
-        """Answers join the history; once every call is answered the turn continues."""
+        """Answers join the history; once every BLOCKING call is answered the turn continues."""
         for answer in answers:
             turn.calls.pop(answer.id or "", None)
         self.state.history.append(
@@ -370,20 +437,74 @@ class LiveSession(Listening):
         )
         if turn.calls:
             return []
+        return self._next_round(turn)
+
+    def _next_round(self, turn: ActiveTurn) -> list[Action]:
+        """The turn goes on with another generation round (after the calls of the last)."""
         turn.llm_done = False
+        turn.started_background = False
+        turn.rounds += 1
         return [StartGeneration(self._request(turn.turn_id))]
 
-    def _tool_timeout(self, turn: ActiveTurn, event: ToolTimeout) -> list[Action]:
-        ids = [i for i in event.ids if i in turn.calls]
-        if event.turn_id != turn.turn_id or not ids:
+    def _tool_timeout(self, event: ToolTimeout, now: float) -> list[Action]:
+        """Calls unanswered in time are cancelled (``toolCallCancellation``). A BLOCKING call
+        of the current turn is answered with an error and its turn goes on; a NON_BLOCKING
+        call (when this is its latest timer) gets an error result in the history (after the
+        current turn, if one is running) and no reply of its own."""
+        turn = self.state.turn
+        owed = turn.calls if turn is not None and turn.turn_id == event.turn_id else {}
+        background = self.state.background
+        blocking = [i for i in event.ids if i in owed]
+        running = [i for i in event.ids if i in background and background[i].watch == event.watch]
+        if not blocking and not running:
             return []
-        cancel = ToolCallCancellation(ids=ids)
-        error = {"error": "the function gave no result in time; it was cancelled"}
-        answers = [FunctionResponse(id=i, name=turn.calls[i], response=error) for i in ids]
-        return [
-            Send(ServerMessage(tool_call_cancellation=cancel)),
-            *self._answer_calls(turn, answers),
+        cancel = ToolCallCancellation(ids=blocking + running)
+        actions: list[Action] = [Send(ServerMessage(tool_call_cancellation=cancel))]
+        expired = [
+            (
+                FunctionResponse(id=i, name=background.pop(i).name, response=dict(TIMED_OUT)),
+                "SILENT",
+            )
+            for i in running
         ]
+        actions.extend(self._background_results(expired, now))
+        if blocking:
+            assert turn is not None
+            answers = [
+                FunctionResponse(id=i, name=owed[i], response=dict(TIMED_OUT)) for i in blocking
+            ]
+            actions.extend(self._answer_calls(turn, answers))
+        return actions
+
+    def _background_results(
+        self,
+        results: list[tuple[FunctionResponse, str]],
+        now: float,
+        spare: frozenset[str] = frozenset(),
+    ) -> list[Action]:
+        """NON_BLOCKING results, in order, each by its scheduling. With no turn running a
+        result joins the history at once and, unless ``SILENT``, a reply begins (one for all
+        the results given together). During a turn, ``INTERRUPT`` stops it (as a barge-in
+        would; ``spare``: calls that interruption must not cancel) and is answered now;
+        ``WHEN_IDLE`` and ``SILENT`` wait for the turn to end (:meth:`_complete`)."""
+        actions: list[Action] = []
+        landed: list[FunctionResponse] = []
+        reply = False
+        for result, scheduling in results:
+            if self.state.turn is not None and scheduling == "INTERRUPT":
+                actions.extend(self._interrupt(send=True, now=now, spare=spare))
+            if self.state.turn is None:
+                landed.append(result)
+                reply = reply or scheduling != "SILENT"
+            else:
+                deferred = DeferredResult(response=result, reply=scheduling == "WHEN_IDLE")
+                self.state.deferred.append(deferred)
+        if landed:
+            parts = [Part(function_response=r) for r in landed]
+            self.state.history.append(Content(role="user", parts=parts))
+        if reply:
+            actions.extend(self._begin_reply(now))
+        return actions
 
     def _speech_ready(self, turn: ActiveTurn, ready: SpeechReady, now: float) -> list[Action]:
         """A synthesized piece goes on the playback clock: it starts when the previous one
@@ -489,40 +610,71 @@ class LiveSession(Listening):
             return self._note(f"video frames are accepted but not seen by {self.state.model}")
         raise InvalidArgument(f"realtimeInput MIME type {blob.mime_type!r} is not supported")
 
-    def _tool_response(self, tr: ToolResponse) -> list[Action]:
+    def _tool_response(self, tr: ToolResponse, now: float) -> list[Action]:
+        """Results for the calls still owed, each by id. A BLOCKING call's answer continues its
+        turn once every call is answered. A NON_BLOCKING call's result ends the call, or with
+        ``willContinue: true`` keeps it running (its timeout restarts); either way the result
+        is handled by its ``scheduling`` (:meth:`_background_results`)."""
         responses = tr.function_responses or []
         turn = self.state.turn
-        if turn is None or not turn.calls:
+        owed = turn.calls if turn is not None else {}
+        background = self.state.background
+        if not owed and not background:
             ids = [r.id or r.name for r in responses]
             raise InvalidArgument(
                 f"toolResponse for {', '.join(ids) or 'nothing'}: no tool call is pending"
             )
         answers: list[FunctionResponse] = []
+        results: list[tuple[FunctionResponse, str, bool]] = []
+        done: set[str] = set()  # answered in this message: no more results for them
         for r in responses:
             if not r.id:
                 raise InvalidArgument(
                     f"toolResponse for {r.name or 'a function'} has no id; answer each call "
                     "with the id its toolCall gave"
                 )
-            if r.id not in turn.calls:
+            if r.id in done or (r.id not in owed and r.id not in background):
+                pending = [i for i in [*owed, *background] if i not in done]
                 raise InvalidArgument(
                     f"toolResponse id {r.id} matches no pending call "
-                    f"(pending: {', '.join(turn.calls)})"
+                    f"(pending: {', '.join(pending) or 'none'})"
                 )
-            if r.name and r.name != turn.calls[r.id]:
+            blocking = r.id in owed
+            name = owed[r.id] if blocking else background[r.id].name
+            if r.name and r.name != name:
                 raise InvalidArgument(
-                    f"toolResponse id {r.id} names {r.name}, but that call was to "
-                    f"{turn.calls[r.id]}"
+                    f"toolResponse id {r.id} names {r.name}, but that call was to {name}"
                 )
-            if r.will_continue:
-                raise InvalidArgument(
-                    "toolResponse willContinue is for NON_BLOCKING functions, which openlive "
-                    "does not support yet"
-                )
-            answers.append(
-                FunctionResponse(id=r.id, name=turn.calls[r.id], response=dict(r.response or {}))
-            )
-        return self._answer_calls(turn, answers)
+            scheduling = _scheduling(r)
+            result = FunctionResponse(id=r.id, name=name, response=dict(r.response or {}))
+            if blocking:
+                if r.will_continue:
+                    raise InvalidArgument(
+                        "toolResponse willContinue is only for NON_BLOCKING functions; "
+                        f"{name} is BLOCKING"
+                    )
+                answers.append(result)
+                done.add(r.id)
+            else:
+                results.append((result, scheduling, bool(r.will_continue)))
+                if not r.will_continue:
+                    done.add(r.id)
+        actions: list[Action] = []
+        if answers:
+            assert turn is not None
+            actions.extend(self._answer_calls(turn, answers))
+        for result, _, more in results:
+            call_id = result.id or ""
+            if more:
+                call = background[call_id]
+                call.watch += 1
+                actions.append(WatchToolCalls(call.turn_id, (call_id,), call.watch))
+            else:
+                del background[call_id]
+        spare = frozenset(r.id or "" for r, _, _ in results)  # an answer does not cancel its call
+        scheduled = [(r, scheduling) for r, scheduling, _ in results]
+        actions.extend(self._background_results(scheduled, now, spare))
+        return actions
 
     def _context_update(self, cu: ContextUpdate) -> list[Action]:
         if cu.tools is not None:
@@ -616,9 +768,14 @@ class LiveSession(Listening):
         self.state.pending_reply = False
         return [StartGeneration(self._request(turn_id))]
 
-    def _interrupt(self, *, send: bool, now: float | None) -> list[Action]:
+    def _interrupt(
+        self, *, send: bool, now: float | None, spare: frozenset[str] = frozenset()
+    ) -> list[Action]:
         """Stop the reply. The history keeps what the user got: the text sent, or for speech
-        what they had time to hear by ``now`` at real-time pace (``None``: what was released)."""
+        what they had time to hear by ``now`` at real-time pace (``None``: what was released).
+        The calls the turn made that are still owed are cancelled, BLOCKING or NON_BLOCKING
+        (but not those in ``spare``); NON_BLOCKING calls of earlier turns keep running.
+        Results that were waiting for the turn to end join the history, with no reply."""
         turn = self.state.turn
         assert turn is not None
         self.state.turn = None
@@ -629,31 +786,46 @@ class LiveSession(Listening):
         actions: list[Action] = [CancelGeneration(turn.turn_id)]
         if self.speaks:
             actions.append(StopSpeech(turn.turn_id))
-        if turn.calls:
+        cancelled = dict(turn.calls)
+        turn.calls = {}
+        for call_id, call in list(self.state.background.items()):
+            if call.turn_id == turn.turn_id and call_id not in spare:
+                cancelled[call_id] = call.name
+                del self.state.background[call_id]
+        if cancelled:
             # results no longer wanted: the client is told, the history says so
-            ids = list(turn.calls)
             error = {"error": "cancelled: the user interrupted"}
             self.state.history.append(
                 Content(
                     role="user",
                     parts=[
                         Part(function_response=FunctionResponse(id=i, name=n, response=error))
-                        for i, n in turn.calls.items()
+                        for i, n in cancelled.items()
                     ],
                 )
             )
-            turn.calls = {}
             if send:
-                cancel = ToolCallCancellation(ids=ids)
+                cancel = ToolCallCancellation(ids=list(cancelled))
                 actions.append(Send(ServerMessage(tool_call_cancellation=cancel)))
+        self._flush_deferred()
         if send:
             actions.append(Send(ServerMessage(server_content=ServerContent(interrupted=True))))
             actions.append(Send(ServerMessage(server_content=ServerContent(turn_complete=True))))
         return actions
 
+    def _flush_deferred(self) -> bool:
+        """The results that waited for the turn to end join the history; True when one of
+        them wants a reply (``WHEN_IDLE``)."""
+        deferred, self.state.deferred = self.state.deferred, []
+        if deferred:
+            parts = [Part(function_response=d.response) for d in deferred]
+            self.state.history.append(Content(role="user", parts=parts))
+        return any(d.reply for d in deferred)
+
     def _complete(self, turn: ActiveTurn, now: float) -> list[Action]:
         self.state.turn = None
         self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
+        reply = self._flush_deferred()
         prompt, output = turn.prompt_tokens, turn.output_tokens
         usage = UsageMetadata(
             prompt_token_count=prompt,
@@ -672,7 +844,7 @@ class LiveSession(Listening):
                 )
             ),
         ]
-        if self.state.pending_reply:
+        if self.state.pending_reply or reply:
             actions.extend(self._begin_reply(now))
         return actions
 
@@ -697,6 +869,9 @@ class LiveSession(Listening):
         if pending_user is not None:
             messages += (ChatMessage.of_text("user", pending_user),)
         tools, mode = self._tools()
+        turn = self.state.turn
+        if turn is not None and turn.turn_id == turn_id and turn.words_only:
+            tools, mode = (), "NONE"
         return GenerationRequest(
             session_id=self.state.session_id,
             turn_id=turn_id,
@@ -730,6 +905,20 @@ def _chat_message(content: Content) -> ChatMessage:
             fr = part.function_response
             parts.append(FunctionResponsePart(fr.name or "", dict(fr.response or {}), fr.id))
     return ChatMessage("assistant" if content.role == "model" else "user", tuple(parts))
+
+
+def _scheduling(response: FunctionResponse) -> str:
+    """When a NON_BLOCKING result is answered (``WHEN_IDLE`` unless said); 1007 for a value
+    that is not a scheduling."""
+    value = (response.scheduling or "WHEN_IDLE").upper()
+    if value == "SCHEDULING_UNSPECIFIED":
+        return "WHEN_IDLE"
+    if value not in SCHEDULINGS:
+        raise InvalidArgument(
+            f"toolResponse id {response.id}: scheduling {response.scheduling} is not one of "
+            "INTERRUPT, WHEN_IDLE (the default), SILENT"
+        )
+    return value
 
 
 def _heard(turn: ActiveTurn, now: float | None) -> str:

@@ -12,10 +12,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..types import Content, Setup
+from ..types import Content, FunctionResponse, Setup
 from .activity import EndpointState
 
-__all__ = ["ActiveTurn", "SessionState", "SpokenPart", "VoiceState"]
+__all__ = [
+    "ActiveTurn",
+    "BackgroundCall",
+    "DeferredResult",
+    "SessionState",
+    "SpokenPart",
+    "VoiceState",
+]
 
 
 class SpokenPart(BaseModel):
@@ -38,9 +45,38 @@ class ActiveTurn(BaseModel):
     speech_requested: bool = False
     llm_done: bool = False
     calls: dict[str, str] = {}
-    """Function calls awaiting their toolResponse: id -> name."""
+    """BLOCKING function calls awaiting their toolResponse: id -> name."""
+    rounds: int = 1
+    made: list[str] = []
+    """Calls made in this turn (name and arguments): the same call again is not sent."""
+    repeated: bool = False
+    """The model repeated a call of this turn; ``words_only`` then follows."""
+    words_only: bool = False
+    """Later rounds of this turn are offered no functions: the model answers in words."""
+    """Generation rounds of this turn so far (a round follows answered calls)."""
+    started_background: bool = False
+    """The current round started NON_BLOCKING calls: the turn goes on with another round
+    (the model says what it is doing) rather than ending with it."""
     prompt_tokens: int = 0
     output_tokens: int = 0
+
+
+class BackgroundCall(BaseModel):
+    """A NON_BLOCKING function call still running (its result, or more of them, to come)."""
+
+    name: str
+    turn_id: int
+    """The turn that made the call (interrupting that turn cancels it)."""
+    watch: int = 0
+    """Which tool timer counts for it (raised by every ``willContinue`` result)."""
+
+
+class DeferredResult(BaseModel):
+    """A NON_BLOCKING result that waits for the current turn to end before joining the
+    history; ``reply``: a reply follows then (``WHEN_IDLE``), or not (``SILENT``)."""
+
+    response: FunctionResponse
+    reply: bool
 
 
 class VoiceState(BaseModel):
@@ -74,6 +110,10 @@ class SessionState(BaseModel):
     next_call_id: int = 1
     pending_reply: bool = False
     """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
+    background: dict[str, BackgroundCall] = {}
+    """NON_BLOCKING calls still running, by id (they outlive the turn that made them)."""
+    deferred: list[DeferredResult] = []
+    """NON_BLOCKING results that arrived during a turn, added to the history when it ends."""
     activity_open: bool = False
     activity_text: list[str] = []
     activity_audio: bool = False

@@ -4,8 +4,9 @@ them.
 ``setup.tools[].functionDeclarations`` arrive with ``parameters`` in the OpenAPI subset the SDKs
 send (``"type": "OBJECT"`` or ``"object"``, ``nullable``, ``enum``, ``items``, ``required``) or
 with ``parametersJsonSchema``. Each becomes a :class:`ToolSpec` whose parameters are plain JSON
-Schema, which engines take as it is. A declaration openlive cannot honour closes the session
-with 1007 and a reason naming the function and the problem.
+Schema, which engines take as it is; ``behavior`` is ``BLOCKING`` (the default, also
+``UNSPECIFIED``) or ``NON_BLOCKING``, in either case. A declaration openlive cannot honour
+closes the session with 1007 and a reason naming the function and the problem.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def declared_tools(tools: list[Tool] | None) -> tuple[ToolSpec, ...]:
             if any(spec.name == name for spec in specs):
                 raise InvalidArgument(f"function {name} is declared twice")
             behavior = (declaration.behavior or "BLOCKING").upper()
-            if behavior not in ("BLOCKING", "UNSPECIFIED"):
+            if behavior not in ("BLOCKING", "NON_BLOCKING", "UNSPECIFIED"):
                 raise InvalidArgument(
-                    f"function {name}: behavior {declaration.behavior} is not supported by "
-                    "openlive yet; declare it BLOCKING (the default)"
+                    f"function {name}: behavior {declaration.behavior} is not one of "
+                    "BLOCKING (the default), NON_BLOCKING"
                 )
             if declaration.parameters is not None and declaration.parameters_json_schema:
                 raise InvalidArgument(
@@ -76,7 +77,14 @@ def declared_tools(tools: list[Tool] | None) -> tuple[ToolSpec, ...]:
                     raise InvalidArgument(
                         f"function {name}: parameters must have type OBJECT, not {raw.get('type')}"
                     )
-            specs.append(ToolSpec(name, declaration.description or "", parameters))
+            specs.append(
+                ToolSpec(
+                    name,
+                    declaration.description or "",
+                    parameters,
+                    blocking=behavior != "NON_BLOCKING",
+                )
+            )
     return tuple(specs)
 
 

