@@ -6,7 +6,8 @@ need no tool) and ``benchmarks/data/answer_prompts.json`` (short factual and con
 questions with accepted answers) through :class:`~openlive.models.llm.llama.LlamaBackend` with
 the tools declared as a session declares them (constrained decoding included), greedy unless
 ``--temperature`` says otherwise. Prints, per model: tool precision/recall, argument accuracy,
-no-tool accuracy, answer accuracy, first-token latency percentiles and decode tokens/s.
+no-tool accuracy, answer accuracy, latency percentiles (to the first word of a text reply; to
+the end of a call, which is when the client receives it) and decode tokens/s.
 
     python -m benchmarks.llm_eval                         # every installed candidate
     python -m benchmarks.llm_eval --models qwen2.5-coder-0.5b --show
@@ -59,6 +60,7 @@ class Tally:
     answers: int = 0
     answers_right: int = 0
     first: list[float] = field(default_factory=list)
+    call_times: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -99,11 +101,12 @@ async def run_one(
     calls: list[FunctionCallPart] = []
     done: GenerationDone | None = None
     async for event in backend.generate(request):
-        if first is None and isinstance(event, TextDelta | FunctionCalls):
+        if first is None and isinstance(event, TextDelta) and event.text.strip():
             first = time.perf_counter()
         if isinstance(event, TextDelta):
             text += event.text
         elif isinstance(event, FunctionCalls):
+            tally.call_times.append(time.perf_counter() - start)
             calls.extend(event.calls)
         elif isinstance(event, GenerationDone):
             done = event
@@ -178,11 +181,12 @@ def report(name: str, t: Tally) -> None:
     print(f"  no-tool accuracy   {ratio(t.no_tool_right, t.no_tool)}")
     print(f"  tool prompts exact {ratio(t.exact, t.prompts)}")
     print(f"  answer accuracy    {ratio(t.answers_right, t.answers)}")
-    ms = [x * 1000 for x in t.first]
-    print(
-        f"  first token ms     p50 {percentile(ms, 50):.0f}  p90 {percentile(ms, 90):.0f}  "
-        f"max {max(ms, default=0):.0f}"
-    )
+    for label, values in (("first text ms", t.first), ("whole call ms", t.call_times)):
+        ms = [x * 1000 for x in values]
+        print(
+            f"  {label:<18} p50 {percentile(ms, 50):.0f}  p90 {percentile(ms, 90):.0f}  "
+            f"max {max(ms, default=0):.0f}  (n={len(ms)})"
+        )
     print(f"  decode tokens/s    p50 {percentile(t.rates, 50):.1f}")
 
 

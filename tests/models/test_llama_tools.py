@@ -121,6 +121,13 @@ async def test_the_answer_uses_the_result(backend: LlamaBackend) -> None:
             ),
         ),
     ]
-    text, calls, _ = await run(backend, "r", conversation, "ANY", temperature=0.0)
-    assert calls == []  # ANY forces a call only before the results are in
+    # the round the session runs when the model repeats a call: no functions offered
+    text, calls, _ = await run(backend, "r", conversation, "NONE", temperature=0.0)
+    assert calls == []
     assert "21" in text and "sunny" in text.lower()
+
+
+async def test_any_forces_a_call_even_for_a_greeting(backend: LlamaBackend) -> None:
+    ask = [ChatMessage.of_text("user", "Hello there!")]
+    text, calls, _ = await run(backend, "any1", ask, "ANY", temperature=0.0)
+    assert calls and text == ""

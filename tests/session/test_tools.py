@@ -27,7 +27,7 @@ from openlive.session import (
     ToolTimeout,
     WatchToolCalls,
 )
-from openlive.session.machine import MAX_ROUNDS, STARTED
+from openlive.session.calling import MAX_ROUNDS, STARTED
 from openlive.session.tools import check_arguments, declared_tools
 from openlive.types import ClientMessage, Setup, Tool
 

