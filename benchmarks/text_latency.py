@@ -13,7 +13,7 @@ import time
 
 from benchmarks._common import loop_lag, machine, percentile, start_openlive
 from openlive import Client
-from openlive.weights import ensure_weights
+from openlive.models.llm.catalog import DEFAULT_LLM, llm_weights
 
 QUESTIONS = [
     "What is the capital of France?",
@@ -68,7 +68,7 @@ async def openlive_turns(url: str, turns: int) -> tuple[list[float], list[float]
 def direct_turns(turns: int) -> tuple[list[float], list[float]]:
     from llama_cpp import Llama
 
-    llm = Llama(model_path=str(ensure_weights()), n_ctx=8192, n_threads=2, verbose=False)
+    llm = Llama(model_path=str(llm_weights(DEFAULT_LLM)), n_ctx=8192, n_threads=2, verbose=False)
     ttft: list[float] = []
     rates: list[float] = []
     done = 0

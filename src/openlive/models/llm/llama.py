@@ -48,7 +48,15 @@ from ..scheduler import Scheduler
 from .base import LLMBackend
 from .chat import chat_messages, effective_tool_mode, openai_tools
 from .constrained import decode_constrained
-from .toolcall import CALL_LEADS, CALL_OPEN, MarkerScanner, call_grammar, parse_calls
+from .toolcall import (
+    CALL_CLOSE,
+    CALL_LEADS,
+    CALL_OPEN,
+    MarkerScanner,
+    call_grammar,
+    grounded,
+    parse_calls,
+)
 
 __all__ = ["LlamaBackend"]
 
@@ -76,8 +84,9 @@ class LlamaBackend(LLMBackend):
         n_ctx: int = 0,
         max_reply_tokens: int = 1024,
         state_cache_bytes: int = 1 << 30,
-        label: str = "qwen2.5-coder-0.5b",
+        label: str = "embedded",
         weights: WeightSpec | None = None,
+        grounding: bool = True,
     ) -> None:
         self.scheduler = scheduler
         self.model_path = Path(model_path) if model_path else None
@@ -86,6 +95,8 @@ class LlamaBackend(LLMBackend):
         self.state_cache_bytes = state_cache_bytes
         self.label = label
         self.weights = weights
+        self.grounding = grounding
+        """Drop calls that share nothing with what the user said (see ``toolcall.grounded``)."""
         """Catalog weights to assemble when no ``model_path`` is given (default: the bundled)."""
         self._llm: Any = None
         self._formatter: Any = None
@@ -127,9 +138,10 @@ class LlamaBackend(LLMBackend):
             ) from exc
         path = self.model_path
         if path is None:
-            from ...weights import EMBEDDED_LLM, ensure_weights
+            from ...weights import ensure_weights
+            from .catalog import DEFAULT_LLM, llm_choice
 
-            path = ensure_weights(self.weights or EMBEDDED_LLM)
+            path = ensure_weights(self.weights or llm_choice(DEFAULT_LLM).weights)
         if not path.is_file():
             raise EngineError(f"model file {path} does not exist")
         llm = Llama(
@@ -352,61 +364,143 @@ class LlamaBackend(LLMBackend):
             generated = 0
             finish = "stop"
             calls: tuple[FunctionCallPart, ...] = ()
+            kept = False
             try:
                 opened = mode == "ANY"
                 if not opened:
                     markers = ([CALL_OPEN] if tools else []) + [*template_stop, *p.stop]
                     leads = CALL_LEADS if tools and not request.continuation else []
-                    scanner = MarkerScanner(markers, leads)
-                    finish = "length"
-                    with closing(self._decode(tokens, reply, sampling, stop)) as pieces:
-                        for piece in pieces:
-                            generated += 1
-                            text = scanner.feed(piece)
-                            if text:
-                                written += text
-                                yield TextDelta(request.turn_id, text)
-                            if scanner.found is not None:
-                                finish = "stop"
-                                opened = scanner.found == CALL_OPEN
-                                break
-                            if stop.is_set():
-                                return
-                            self.scheduler.yield_to_side()
-                        else:
-                            finish = "stop" if generated < reply else "length"
-                    if scanner.found is None and (rest := scanner.flush()):
-                        written += rest
-                        yield TextDelta(request.turn_id, rest)
-                if opened and generated < reply and not stop.is_set():
-                    head = llm.tokenize(
-                        (written + CALL_OPEN + "\n").encode(), add_bos=False, special=True
+                    written, generated, found = yield from self._write(
+                        request, tokens, reply, markers, leads, sampling, stop
                     )
-                    gbnf = self._grammar(tools)
-                    out = ""
-                    with closing(
-                        decode_constrained(
-                            llm,
-                            tokens + head,
-                            gbnf,
-                            limit=reply - generated,
-                            temperature=min(sampling["temp"], CALL_TEMPERATURE),
-                            seed=p.seed if p.seed is not None else random.randrange(2**31),
-                            stop=stop,
-                        )
-                    ) as pieces:
-                        for piece in pieces:
-                            generated += 1
-                            out += piece
-                            if stop.is_set():
-                                return
-                            self.scheduler.yield_to_side()
-                    calls = parse_calls(out)
+                    finish = "length" if generated >= reply and found is None else "stop"
+                    opened = found == CALL_OPEN
+                if opened and generated < reply and not stop.is_set():
+                    ground = mode != "ANY" and self.grounding
+                    calls, used = self._calls(
+                        request, tokens, written, tools, reply - generated, stop, ground
+                    )
+                    generated += used
+                    if calls and ground:
+                        calls = self._grounded(request, calls)
+                        if not calls and not written.strip():
+                            # nothing the user said is in the calls: answer in words, from
+                            # the conversation without the functions (a small model shown them
+                            # talks about them); the state with them is what the session keeps
+                            self._save(request.session_id)
+                            kept = True
+                            plain, plain_stop = self._prompt(request, reply, ())
+                            _, used, _ = yield from self._write(
+                                request,
+                                plain,
+                                reply - generated,
+                                [*plain_stop, *p.stop],
+                                [],
+                                sampling,
+                                stop,
+                            )
+                            generated += used
             finally:
-                self._save(request.session_id)
+                saved = self._states.get(request.session_id) if kept else None
+                if saved is not None:
+                    # back to the prompt with the functions: what this session (and any
+                    # other declaring the same ones) reads next
+                    self._restore(saved)
+                elif not kept:
+                    self._save(request.session_id)
+            if stop.is_set():
+                return
             if calls:
                 yield FunctionCalls(request.turn_id, calls)
             yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
+
+    def _write(
+        self,
+        request: GenerationRequest,
+        tokens: list[int],
+        limit: int,
+        markers: list[str],
+        leads: list[str],
+        sampling: dict[str, Any],
+        stop: threading.Event,
+    ) -> Generator[EngineEvent, None, tuple[str, int, str | None]]:
+        """Free text after ``tokens``, streamed as it comes, up to the first marker (which is
+        not released). Returns the text released, the tokens written and the marker found."""
+        scanner = MarkerScanner(markers, leads)
+        written = ""
+        generated = 0
+        with closing(self._decode(tokens, limit, sampling, stop)) as pieces:
+            for piece in pieces:
+                generated += 1
+                if text := scanner.feed(piece):
+                    written += text
+                    yield TextDelta(request.turn_id, text)
+                if scanner.found is not None or stop.is_set():
+                    break
+                self.scheduler.yield_to_side()
+        if scanner.found is None and not stop.is_set() and (rest := scanner.flush()):
+            written += rest
+            yield TextDelta(request.turn_id, rest)
+        return written, generated, scanner.found
+
+    def _calls(
+        self,
+        request: GenerationRequest,
+        tokens: list[int],
+        written: str,
+        tools: tuple[ToolSpec, ...],
+        limit: int,
+        stop: threading.Event,
+        ground: bool,
+    ) -> tuple[tuple[FunctionCallPart, ...], int]:
+        """The calls, written under the declarations' grammar after the text so far."""
+        llm = self._llm
+        p = request.params
+        head = llm.tokenize((written + CALL_OPEN + "\n").encode(), add_bos=False, special=True)
+        temperature = min(self._sampling(request)["temp"], CALL_TEMPERATURE)
+        out = ""
+        used = 0
+        with closing(
+            decode_constrained(
+                llm,
+                tokens + head,
+                self._grammar(tools),
+                limit=limit,
+                temperature=temperature,
+                seed=p.seed if p.seed is not None else random.randrange(2**31),
+                stop=stop,
+            )
+        ) as pieces:
+            seen = 0
+            for piece in pieces:
+                used += 1
+                out += piece
+                if stop.is_set():
+                    break
+                if out.count(CALL_CLOSE) > seen:
+                    # a call is complete: stop at once when it repeats an earlier one of
+                    # this reply (the model is looping) or shares nothing with the request
+                    seen = out.count(CALL_CLOSE)
+                    calls = parse_calls(out)
+                    last = calls[-1] if calls else None
+                    if last is not None and (
+                        last in calls[:-1]
+                        or (self.grounding and not self._grounded(request, (last,)))
+                    ):
+                        break
+                self.scheduler.yield_to_side()
+        return parse_calls(out), used
+
+    def _grounded(
+        self, request: GenerationRequest, calls: tuple[FunctionCallPart, ...]
+    ) -> tuple[FunctionCallPart, ...]:
+        """The calls that take something from what the user said (see :func:`grounded`)."""
+        said = _said(request)
+        kept = tuple(c for c in calls if grounded(c, said))
+        self.stats["ungrounded_calls"] = (
+            self.stats.get("ungrounded_calls", 0) + len(calls) - len(kept)
+        )
+        return kept
 
     def _sampling(self, request: GenerationRequest) -> dict[str, Any]:
         p = request.params
@@ -528,3 +622,8 @@ def _tool_instructions(tools: tuple[ToolSpec, ...]) -> str:
         f'{CALL_OPEN}\n{{"name": <function name>, "arguments": <arguments object>}}\n'
         "</tool_call> (one such block per call)."
     )
+
+
+def _said(request: GenerationRequest) -> str:
+    """Everything the user said in the conversation (what a call's arguments come from)."""
+    return " ".join(m.text for m in request.messages if m.role == "user")

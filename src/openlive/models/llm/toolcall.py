@@ -24,13 +24,14 @@ __all__ = [
     "MAX_CALLS",
     "MarkerScanner",
     "call_grammar",
+    "grounded",
     "parse_calls",
     "parse_text_calls",
 ]
 
 CALL_OPEN = "<tool_call>"
 CALL_CLOSE = "</tool_call>"
-CALL_LEADS = ["{", "```json", "```\n{", "[{"]
+CALL_LEADS = ["{", "```json", "```\n{", "[{", "<tool", "<function"]
 """Reply openings that are a call written the wrong way (see :class:`MarkerScanner`)."""
 MAX_CALLS = 8
 """Calls one reply may make (the grammar stops there)."""
@@ -182,3 +183,67 @@ def parse_text_calls(text: str) -> tuple[FunctionCallPart, ...]:
                 calls.append(FunctionCallPart(data["name"], args))
         at = text.find("{", end)
     return tuple(calls)
+
+
+_NUMBER_WORDS = {
+    **dict(
+        enumerate(
+            [
+                "zero",
+                "one",
+                "two",
+                "three",
+                "four",
+                "five",
+                "six",
+                "seven",
+                "eight",
+                "nine",
+                "ten",
+                "eleven",
+                "twelve",
+            ]
+        )
+    ),
+    15: "fifteen",
+    20: "twenty",
+    30: "thirty",
+    40: "forty",
+    45: "forty-five",
+    50: "fifty",
+    60: "sixty",
+    90: "ninety",
+}
+
+
+def grounded(call: FunctionCallPart, said: str) -> bool:
+    """Whether the call takes something from what the user said: a call without arguments,
+    or one with at least one argument whose value (a number, in digits or words; a word of
+    three letters or more of a string) appears in ``said``. A small model offered functions
+    tends to call one for anything ("How many legs does a spider have?" →
+    ``get_weather(city="New York")``); such calls share nothing with the request."""
+    values = list(_leaves(call.args))
+    if not values:
+        return True
+    said = said.lower()
+    for value in values:
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int | float):
+            number = int(value) if float(value).is_integer() else value
+            word = _NUMBER_WORDS.get(int(number), "\0") if isinstance(number, int) else "\0"
+            if re.search(rf"(?<![\d.]){re.escape(str(number))}(?![\d])", said) or word in said:
+                return True
+        elif isinstance(value, str) and any(
+            w in said for w in re.findall(r"[^\W_]{3,}", value.lower())
+        ):
+            return True
+    return False
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
