@@ -772,3 +772,31 @@ def test_no_ordering_of_client_messages_leaves_a_session_waiting() -> None:
         assert s.state.closed or s.state.turn is None, f"seed {seed}: a turn is left waiting"
         assert s.state.closed or not s.state.deferred, f"seed {seed}: a result is left waiting"
         assert s.state.closed or not s.state.background, f"seed {seed}: a call is left running"
+
+
+def test_a_response_may_carry_inline_parts() -> None:
+    s = session()
+    turn = ask(s, "Show me the chart")
+    call = FunctionCallPart("get_weather", {"city": "Oslo"})
+    (tool_call,) = wire(s.receive_engine(FunctionCalls(turn, (call,)), 2))
+    s.receive_engine(GenerationDone(turn, 1, 0), 3)
+    call_id = tool_call["toolCall"]["functionCalls"][0]["id"]
+    image = {"inlineData": {"mimeType": "image/png", "data": "iVBORw-_"}}  # URL-safe base64
+    (cont,) = respond(s, 4, {"id": call_id, "response": {"output": "chart"}, "parts": [image]})
+    last = cont.request.messages[-1]
+    assert [type(p).__name__ for p in last.parts] == ["FunctionResponsePart", "InlinePart"]
+    assert (
+        last.parts[1].mime_type == "image/png" and last.parts[1].data == b"\x89\x50\x4e\x47\x0f\xbf"
+    )
+
+
+def test_a_response_part_that_is_not_inline_data_is_refused() -> None:
+    s = session()
+    turn = ask(s, "Weather?")
+    out = s.receive_engine(
+        FunctionCalls(turn, (FunctionCallPart("get_weather", {"city": "x"}),)), 2
+    )
+    call_id = wire(out)[0]["toolCall"]["functionCalls"][0]["id"]
+    bad = respond(s, 3, {"id": call_id, "response": {}, "parts": [{"text": "hi"}]})
+    assert isinstance(bad[-1], Close) and bad[-1].code == 1007
+    assert "parts[0] must be inlineData" in bad[-1].reason

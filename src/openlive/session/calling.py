@@ -23,10 +23,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from ..errors import InvalidArgument
 from ..types import (
+    Blob,
     Content,
     FunctionCall,
     FunctionResponse,
@@ -264,7 +267,9 @@ class Calling:
                     f"toolResponse id {r.id} names {r.name}, but that call was to {name}"
                 )
             scheduling = _scheduling(r)
-            result = FunctionResponse(id=r.id, name=name, response=dict(r.response or {}))
+            result = FunctionResponse(
+                id=r.id, name=name, response=dict(r.response or {}), parts=_parts(r)
+            )
             if blocking:
                 if r.will_continue:
                     raise InvalidArgument(
@@ -353,3 +358,24 @@ def _scheduling(response: FunctionResponse) -> str:
             "INTERRUPT, WHEN_IDLE (the default), SILENT"
         )
     return value
+
+
+def _parts(response: FunctionResponse) -> list[dict[str, Any]] | None:
+    """A response's ``parts`` (inline data such as an image the function produced), checked:
+    each needs ``inlineData`` with a MIME type and base64 data."""
+    if not response.parts:
+        return None
+    for i, part in enumerate(response.parts):
+        inline = (
+            part.get("inlineData") or part.get("inline_data") if isinstance(part, dict) else None
+        )
+        try:
+            blob = Blob.model_validate(inline)
+        except ValidationError:
+            blob = None
+        if blob is None or not blob.mime_type:
+            raise InvalidArgument(
+                f"toolResponse {response.name or response.id} parts[{i}] must be inlineData "
+                "with a mimeType and base64 data"
+            )
+    return list(response.parts)

@@ -642,6 +642,9 @@ def _chat_message(content: Content) -> ChatMessage:
         elif part.function_response is not None:
             fr = part.function_response
             parts.append(FunctionResponsePart(fr.name or "", dict(fr.response or {}), fr.id))
+            for extra in fr.parts or []:  # checked when the response arrived
+                blob = Blob.model_validate(extra.get("inlineData") or extra.get("inline_data"))
+                parts.append(InlinePart(blob.mime_type or "", blob.data))
     return ChatMessage("assistant" if content.role == "model" else "user", tuple(parts))
 
 

@@ -111,4 +111,4 @@ def _message(message: ChatMessage, template: bool) -> list[dict[str, Any]]:
             if calls:
                 entry["tool_calls"] = calls
             out.append(entry)
-    return out + results
+    return results + out  # tool messages follow the calls directly; attachments after
