@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import urllib.request
@@ -22,6 +23,7 @@ from benchmarks._common import loop_lag, machine, percentile, start_openlive
 from openlive import Client
 from openlive.audio import SPEECH_RATE, resample
 from openlive.client import send_audio
+from openlive.models.llm.catalog import DEFAULT_LLM
 from openlive.models.speech.tts import PiperTts
 from openlive.session.listening import SPECULATE_AFTER_MS
 
@@ -169,8 +171,9 @@ async def main() -> None:
             rows += await run_sessions(server.url, speech, per_session, 1)
         stages = server_turns(server.url)[-len(rows) :]
         lat = [r["latency"] for r in rows]
+        llm = os.environ.get("OPENLIVE_LLM") or DEFAULT_LLM  # what the server was started with
         print(
-            f"voice-to-voice latency ({machine()}): embedded VAD + Whisper base + Qwen2.5-0.5B "
+            f"voice-to-voice latency ({machine()}): embedded VAD + Whisper base + {llm} "
             f"+ Piper joe, {len(rows)} turns, end of speech -> first reply audio at the client"
         )
         p50, p95 = percentile(lat, 50) * 1000, percentile(lat, 95) * 1000
