@@ -472,6 +472,7 @@ class LlamaBackend(LLMBackend):
             )
         ) as pieces:
             seen = 0
+            said = _said(request) if ground else ""
             for piece in pieces:
                 used += 1
                 out += piece
@@ -484,8 +485,7 @@ class LlamaBackend(LLMBackend):
                     calls = parse_calls(out)
                     last = calls[-1] if calls else None
                     if last is not None and (
-                        last in calls[:-1]
-                        or (self.grounding and not self._grounded(request, (last,)))
+                        last in calls[:-1] or (ground and not grounded(last, said))
                     ):
                         break
                 self.scheduler.yield_to_side()
