@@ -16,6 +16,9 @@ command -v gcc >/dev/null || need_apt+=(build-essential)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)   # phonemes and non-English voices
 if [ "$DEV" = 1 ]; then
+  # the several-node tests: a real Redis and a real WebSocket load balancer
+  command -v redis-server >/dev/null || need_apt+=(redis-server)
+  command -v haproxy >/dev/null || need_apt+=(haproxy)
   command -v node >/dev/null || need_apt+=(nodejs)
   command -v npm >/dev/null || need_apt+=(npm)
 fi

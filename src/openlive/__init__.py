@@ -2,7 +2,16 @@
 
 __version__ = "0.1.0"
 
-from .client import AsyncLive, AsyncSession, Client, Live, LiveCallbacks, Session
+from .client import (
+    AsyncLive,
+    AsyncSession,
+    Client,
+    Live,
+    LiveCallbacks,
+    Reconnect,
+    ReconnectFailed,
+    Session,
+)
 from .errors import (
     ConfigError,
     EngineError,
@@ -32,6 +41,8 @@ __all__ = [
     "OpenliveError",
     "Overloaded",
     "PolicyViolation",
+    "Reconnect",
+    "ReconnectFailed",
     "ServerFault",
     "Session",
     "SessionError",

@@ -13,6 +13,8 @@
     │   └── ServerFault              1011: the server or its engine failed
     │       └── Overloaded           1011: no capacity for a new session (retry later)
     ├── EngineError                  a model backend failed (becomes ServerFault)
+    │   └── ContextOverflow          the prompt does not fit the model's context window
+    ├── RequestRefused               an HTTP request (REST) is refused: status and Google status
     └── LiveConnectionClosed         SDK: the server closed the session (.code, .reason)
 
 Server-side errors are translated to close frames at the connection boundary; a reason is at most
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ContextOverflow",
     "EngineError",
     "InvalidArgument",
     "LiveConnectionClosed",
@@ -30,6 +33,7 @@ __all__ = [
     "OpenliveError",
     "Overloaded",
     "PolicyViolation",
+    "RequestRefused",
     "ServerFault",
     "SessionError",
     "Unauthenticated",
@@ -63,6 +67,21 @@ class WeightsError(OpenliveError):
 
 class EngineError(OpenliveError):
     """A model backend failed while serving a request."""
+
+
+class ContextOverflow(EngineError):
+    """The prompt (``prompt_tokens``) does not fit the model's context window
+    (``context_window`` tokens, 0 when the engine does not know it), with room for a reply.
+    Raised before anything is generated; the session core then drops older turns and tries
+    again (with ``contextWindowCompression``) or ends the session with a reason saying so."""
+
+    def __init__(self, prompt_tokens: int, context_window: int, detail: str = "") -> None:
+        window = f"the {context_window}-token context window" if context_window else "the context"
+        super().__init__(
+            detail or f"a prompt of {prompt_tokens} tokens does not fit {window} with a reply"
+        )
+        self.prompt_tokens = prompt_tokens
+        self.context_window = context_window
 
 
 class SessionError(OpenliveError):
@@ -103,6 +122,17 @@ class ServerFault(SessionError):
 
 class Overloaded(ServerFault):
     """The server has no capacity for another session right now."""
+
+
+class RequestRefused(OpenliveError):
+    """An HTTP request (the REST endpoints) is refused: answered with ``status`` and a
+    Google-style error body ``{"error": {"code", "message", "status"}}``."""
+
+    def __init__(self, status: int, status_name: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.status_name = status_name
+        self.message = message
 
 
 class LiveConnectionClosed(OpenliveError):

@@ -9,6 +9,7 @@ import sys
 
 from ..errors import ConfigError, OpenliveError
 from ..server import App, load_config, run_server
+from ..server.logs import configure_logging
 
 __all__ = ["serve_command"]
 
@@ -20,11 +21,7 @@ def serve_command(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"openlive: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(config.log_level, config.log_format, sys.stderr)
     if config.log_level != "debug":  # one line per HTTP request and connection is noise
         logging.getLogger("websockets").setLevel(logging.WARNING)
 

@@ -2,6 +2,7 @@
 
 from .audio import AudioCollector, pcm_chunks, send_audio
 from .client import AsyncLive, Client, Live
+from .reconnect import Reconnect, ReconnectFailed, ReconnectInfo
 from .session import AsyncSession, LiveCallbacks
 from .sync import Session
 from .tools import Tools, declaration_from_function, declaration_from_schema
@@ -13,6 +14,9 @@ __all__ = [
     "Client",
     "Live",
     "LiveCallbacks",
+    "Reconnect",
+    "ReconnectFailed",
+    "ReconnectInfo",
     "Session",
     "Tools",
     "declaration_from_function",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import ssl as ssl_module
@@ -9,15 +10,17 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .. import __version__
 from ..errors import LiveConnectionClosed
 from ..protocol.codec import encode_client_message
-from ..types import ClientMessage, ServerMessage
+from ..types import ClientMessage, ServerMessage, SessionResumptionConfig, Setup
 from .convert import build_setup
-from .session import AsyncSession, LiveCallbacks
+from .reconnect import Reconnect
+from .session import AsyncSession, Dial, LiveCallbacks
 from .sync import Session, SyncRunner
 
 __all__ = ["AsyncLive", "Client", "Live"]
@@ -86,22 +89,10 @@ class AsyncLive:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    @contextlib.asynccontextmanager
-    async def connect(
-        self,
-        *,
-        model: str,
-        config: Any = None,
-        callbacks: Any = None,
-    ) -> AsyncIterator[AsyncSession]:
-        """Open a session: ``async with client.aio.live.connect(model=..., config=...) as s``.
-
-        Raises :class:`~openlive.errors.LiveConnectionClosed` if the server refuses the session.
-        """
+    async def _dial(self, setup: Setup) -> tuple[ClientConnection, ServerMessage]:
+        """Open a connection, send ``setup``, read the server's first message."""
         client = self._client
         url = client.live_url()
-        setup = build_setup(model, config)
-        cbs = LiveCallbacks.of(callbacks)
         ssl_arg = client.ssl if url.startswith("wss:") else None
         try:
             ws = await ws_connect(
@@ -117,9 +108,8 @@ class AsyncLive:
             raise LiveConnectionClosed(
                 1008 if status in (401, 403) else 1011, f"HTTP {status} from {url}"
             ) from exc
-        except OSError as exc:
+        except (OSError, TimeoutError) as exc:
             raise LiveConnectionClosed(1006, f"cannot reach {url}: {exc}") from exc
-        session: AsyncSession | None = None
         try:
             await ws.send(encode_client_message(ClientMessage(setup=setup)))
             try:
@@ -129,9 +119,46 @@ class AsyncLive:
                 raise LiveConnectionClosed(
                     rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "connection lost"
                 ) from None
-            message = ServerMessage.model_validate_json(first)
+            return ws, ServerMessage.model_validate_json(first)
+        except BaseException:
+            await ws.close()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def connect(
+        self,
+        *,
+        model: str,
+        config: Any = None,
+        callbacks: Any = None,
+        reconnect: bool | Reconnect = False,
+    ) -> AsyncIterator[AsyncSession]:
+        """Open a session: ``async with client.aio.live.connect(model=..., config=...) as s``.
+
+        ``reconnect=True`` (or a :class:`~openlive.client.Reconnect`) makes the session resume
+        by itself after a goAway or a dropped connection (docs/sdk.md, "Reconnecting").
+        Raises :class:`~openlive.errors.LiveConnectionClosed` if the server refuses the session.
+        """
+        client = self._client
+        setup = build_setup(model, config)
+        options = Reconnect.of(reconnect)
+        if options is not None and setup.session_resumption is None:
+            transparent = True if options.transparent else None
+            setup.session_resumption = SessionResumptionConfig(transparent=transparent)
+        cbs = LiveCallbacks.of(callbacks)
+        ws, message = await self._dial(setup)
+        session: AsyncSession | None = None
+        try:
             session_id = message.setup_complete.session_id if message.setup_complete else None
-            session = AsyncSession(ws, session_id, cbs, binary=client.binary_frames)
+            session = AsyncSession(
+                ws,
+                session_id,
+                cbs,
+                binary=client.binary_frames,
+                reconnect=options,
+                dial=self._dial_within(client.open_timeout),
+                setup=setup,
+            )
             session.setup_complete = message.setup_complete  # type: ignore[attr-defined]
             if message.setup_complete is None:
                 session._queue.put_nowait(message)
@@ -141,10 +168,21 @@ class AsyncLive:
                 await session._call(cbs.on_message, message)
             yield session
         finally:
-            await ws.close()
-            if session is not None and session._reader is not None:
-                with contextlib.suppress(BaseException):
-                    await session._reader
+            if session is not None:
+                await session.close()
+            else:
+                await ws.close()
+
+    def _dial_within(self, timeout: float) -> Dial:
+        async def dial(setup: Setup) -> tuple[ClientConnection, ServerMessage]:
+            try:
+                return await asyncio.wait_for(self._dial(setup), timeout)
+            except TimeoutError:
+                raise LiveConnectionClosed(
+                    1006, f"no answer to the setup within {timeout:g} s"
+                ) from None
+
+        return dial
 
 
 class Live:
@@ -155,11 +193,18 @@ class Live:
 
     @contextlib.contextmanager
     def connect(
-        self, *, model: str, config: Any = None, callbacks: Any = None
+        self,
+        *,
+        model: str,
+        config: Any = None,
+        callbacks: Any = None,
+        reconnect: bool | Reconnect = False,
     ) -> Iterator[Session]:
         runner = SyncRunner()
         try:
-            cm = self._client.aio.live.connect(model=model, config=config, callbacks=callbacks)
+            cm = self._client.aio.live.connect(
+                model=model, config=config, callbacks=callbacks, reconnect=reconnect
+            )
             asession = runner.run(cm.__aenter__())
             try:
                 yield Session(asession, runner)

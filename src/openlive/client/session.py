@@ -4,6 +4,11 @@ A reader task takes every server message off the socket as it arrives, so nothin
 between turns: messages wait in the session's queue until :meth:`AsyncSession.receive` takes
 them (or go to ``on_message`` when that callback is given). ``receive()`` ends after the message
 that completes the turn, like google-genai; ``stream()`` never ends on its own.
+
+A session opened with ``reconnect`` resumes by itself when its connection ends for a reason
+worth retrying (see :mod:`openlive.client.reconnect` and docs/sdk.md, "Reconnecting"): the
+reader opens the next connection, sends again what the server had not consumed, and the
+application's ``receive()`` loop goes on.
 """
 
 from __future__ import annotations
@@ -12,7 +17,16 @@ import asyncio
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+import logging
+import time
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +43,28 @@ from ..types import (
     ContextUpdate,
     FunctionCall,
     RealtimeInput,
+    ServerContent,
     ServerMessage,
+    SessionResumptionConfig,
+    Setup,
     ToolResponse,
 )
 from .convert import to_blob, to_contents, to_function_responses
+from .reconnect import (
+    RETRYABLE_CODES,
+    Reconnect,
+    ReconnectFailed,
+    ReconnectInfo,
+    ReplayBuffer,
+    parse_time_left,
+)
 from .tools import Tools
+
+log = logging.getLogger("openlive.client")
+
+Dial = Callable[[Setup], Awaitable[tuple[ClientConnection, ServerMessage]]]
+"""Opens a connection and sends ``setup``; returns it with the server's first message (raises
+:class:`~openlive.errors.LiveConnectionClosed` when the server refuses)."""
 
 __all__ = ["AsyncSession", "LiveCallbacks"]
 
@@ -46,6 +77,8 @@ class LiveCallbacks:
     on_message: Callable[[ServerMessage], Any] | None = None
     on_error: Callable[[BaseException], Any] | None = None
     on_close: Callable[[int, str], Any] | None = None
+    on_reconnect: Callable[[ReconnectInfo], Any] | None = None
+    """A reconnecting session resumed on a new connection (see :class:`ReconnectInfo`)."""
 
     @classmethod
     def of(cls, value: Any) -> LiveCallbacks:
@@ -64,6 +97,7 @@ class LiveCallbacks:
             "on_message": "onmessage",
             "on_error": "onerror",
             "on_close": "onclose",
+            "on_reconnect": "onreconnect",
         }
         return cls(**{name: get(name) or get(js) for name, js in names.items()})
 
@@ -82,18 +116,50 @@ class AsyncSession:
         callbacks: LiveCallbacks,
         *,
         binary: bool = False,
+        reconnect: Reconnect | None = None,
+        dial: Dial | None = None,
+        setup: Setup | None = None,
     ) -> None:
         self._ws = ws
+        """The current connection (the last one, once the session ended)."""
         self.session_id = session_id
         self._callbacks = callbacks
         self._queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
         self._ended = False
         self._closed_by_user = False
         self._close: tuple[int, str] | None = None
+        self._error: ReconnectFailed | None = None
         self._reader: asyncio.Task[None] | None = None
         self._tools: Tools | None = None
         self._tool_tasks: dict[str, asyncio.Task[None]] = {}
         self._binary = binary
+        # ---- resumption ----
+        self.resumption_handle: str | None = None
+        """The latest handle the server issued (``sessionResumptionUpdate.newHandle``)."""
+        self.reconnects = 0
+        """How many times the session resumed on a new connection (with ``reconnect``)."""
+        self._reconnect = reconnect if dial is not None and setup is not None else None
+        self._dial = dial
+        self._setup = setup
+        self._conn: ClientConnection | None = ws
+        """Where messages are sent now; None while a reconnecting session is between
+        connections (messages are held, and sent once the next connection is up)."""
+        self._send_lock = asyncio.Lock()
+        self._replay = (
+            ReplayBuffer(self._reconnect.transparent, self._reconnect.replay_limit)
+            if self._reconnect is not None
+            else None
+        )
+        self._handle_consumed = -1
+        """Index of the last client message the state behind ``resumption_handle`` holds."""
+        self._resumable = False
+        self._goaway_seen = False
+        self._move_by: float | None = None
+        """After a goAway: when (monotonic) to move to a new connection at the latest."""
+        self._turn_open = False
+        self._failures = 0
+        self._progress_mark = -1
+        self._closing_old: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ----
 
@@ -152,6 +218,10 @@ class AsyncSession:
                 self._reader.cancel()  # it may be waiting for room in a queue nobody reads
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
+        await self._ws.close(1000)  # the reader may have been opening another one
+        for task in list(self._closing_old):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def __aenter__(self) -> AsyncSession:
         return self
@@ -167,32 +237,227 @@ class AsyncSession:
             await result
 
     async def _read(self) -> None:
+        ending: tuple[int, str] | None = None
         try:
-            async for frame in self._ws:
+            while True:
+                code, reason, moving = await self._read_connection(self._ws)
+                ending = (code, reason)
+                if self._closed_by_user or not (moving or self._should_resume(code)):
+                    break
+                try:
+                    await self._resume(code, reason, moving)
+                except ReconnectFailed as exc:
+                    self._error = exc
+                    ending = (exc.code, exc.reason)
+                    break
+        finally:
+            if ending is None or self._closed_by_user:
+                last = self._ws.close_code
+                if last is None:
+                    ending = (1006, "connection lost")
+                else:
+                    ending = (last, self._ws.close_reason or "")
+            self._close = ending
+            self._conn = None
+            self._ended = True
+            if not self._queue.full():
+                self._queue.put_nowait(_END)
+            await self._call(self._callbacks.on_close, *ending)
+
+    async def _read_connection(self, ws: ClientConnection) -> tuple[int, str, bool]:
+        """Deliver one connection's messages until it ends; its close code and reason, and
+        whether the session is moving to a new connection after a goAway (True) or the
+        connection ended (False)."""
+        self._goaway_seen = False
+        self._move_by = None
+        moving = False
+        try:
+            while True:
+                if self._move_by is None or moving:
+                    frame = await ws.recv()
+                else:
+                    left = self._move_by - time.monotonic()
+                    if left <= 0:
+                        moving = await self._start_move(ws)
+                        continue
+                    try:
+                        frame = await asyncio.wait_for(ws.recv(), left)
+                    except TimeoutError:
+                        continue
                 try:
                     message = ServerMessage.model_validate_json(frame)
                 except ValueError as exc:
                     await self._call(self._callbacks.on_error, exc)
                     continue
-                self._on_tools(message)
-                if self._callbacks.on_message is not None:
-                    await self._call(self._callbacks.on_message, message)
-                else:
-                    await self._queue.put(message)
+                self._observe(message)
+                await self._deliver(message)
+                if not moving and self._move_by is not None and self._resumable:
+                    moving = await self._start_move(ws)
         except ConnectionClosed:
             pass
         except Exception as exc:  # transport errors: report, then end like a close
             await self._call(self._callbacks.on_error, exc)
-        finally:
-            code = self._ws.close_code
-            reason = self._ws.close_reason
-            if code is None:
-                code, reason = 1006, "connection lost"
-            self._close = (code, reason or "")
-            self._ended = True
-            if not self._queue.full():
-                self._queue.put_nowait(_END)
-            await self._call(self._callbacks.on_close, code, reason)
+        if moving:
+            return 1000, "moved to a new connection after goAway", True
+        code = ws.close_code
+        if code is None:
+            return 1006, "connection lost", False
+        return code, ws.close_reason or "", False
+
+    async def _start_move(self, ws: ClientConnection) -> bool:
+        """After a goAway, at a resumable point (or at the latest before timeLeft runs out):
+        hold further messages, close this connection, and read what it still delivers (a
+        handle issued meanwhile is the one to resume with)."""
+        async with self._send_lock:
+            self._conn = None
+        task = asyncio.create_task(ws.close(1000))
+        self._closing_old.add(task)
+        task.add_done_callback(self._closing_old.discard)
+        return True
+
+    async def _deliver(self, message: ServerMessage) -> None:
+        self._on_tools(message)
+        if self._callbacks.on_message is not None:
+            await self._call(self._callbacks.on_message, message)
+        else:
+            await self._queue.put(message)
+
+    # ---- resuming ----
+
+    def _observe(self, message: ServerMessage) -> None:
+        """Track what resuming needs: the latest handle, what it consumed, goAway."""
+        update = message.session_resumption_update
+        if update is not None:
+            self._resumable = bool(update.resumable)
+            if not update.resumable:
+                self._turn_open = True  # the server is working on a reply
+            if update.new_handle:
+                self.resumption_handle = update.new_handle
+                log.debug("session %s: handle %s", self.session_id, update.new_handle[:6])
+                consumed = -1
+                with contextlib.suppress(ValueError, TypeError):
+                    consumed = int(update.last_consumed_client_message_index or -1)
+                self._handle_consumed = consumed
+                if self._replay is not None:
+                    self._replay.consumed(consumed)
+                if consumed > self._progress_mark:
+                    self._failures = 0
+        sc = message.server_content
+        if sc is not None:
+            if sc.turn_complete:
+                self._turn_open = False
+                self._failures = 0
+            elif sc.interrupted:
+                self._turn_open = False
+            elif sc.model_turn is not None or sc.output_transcription is not None:
+                self._turn_open = True
+        if message.go_away is not None and self._reconnect is not None:
+            self._goaway_seen = True
+            left = parse_time_left(message.go_away.time_left)
+            if left is None:
+                left = 2 * self._reconnect.goaway_margin
+            margin = min(self._reconnect.goaway_margin, left / 5)
+            self._move_by = time.monotonic() + left - margin
+
+    def _should_resume(self, code: int) -> bool:
+        """A connection that ended with ``code`` is worth resuming (not a close the
+        application asked for, nor a deliberate refusal)."""
+        if self._reconnect is None or self._closed_by_user:
+            return False
+        if code in RETRYABLE_CODES:
+            return True
+        return code in (1000, 1005) and self._goaway_seen
+
+    async def _resume(self, code: int, reason: str, moving: bool) -> None:
+        """Open the next connection with the latest handle and send again what the server
+        had not consumed; raises :class:`ReconnectFailed` when that cannot be done."""
+        opts, dial, base, replay = self._reconnect, self._dial, self._setup, self._replay
+        assert opts is not None and dial is not None and base is not None and replay is not None
+        old = self._ws
+        interrupted = self._turn_open
+        self._conn = None  # hold messages until the next connection is up
+        if moving:
+            self._failures = 0
+        attempt = 0
+        last_code, last_reason = code, reason
+        frames: list[str | bytes] = []
+        lost = 0
+        log.info("session %s: connection ended (%s %s): resuming", self.session_id, code, reason)
+        try:
+            while True:
+                if self.resumption_handle is None:
+                    raise ReconnectFailed(
+                        code,
+                        f"{reason or 'connection lost'} (cannot resume: the server issued "
+                        "no session resumption handle)",
+                        attempt,
+                    )
+                if self._failures >= opts.max_attempts:
+                    raise ReconnectFailed(
+                        last_code,
+                        f"gave up resuming the session after {self._failures} attempts "
+                        f"without progress; last: {last_code} {last_reason}".strip(),
+                        attempt,
+                    )
+                await asyncio.sleep(opts.delay(self._failures))
+                self._failures += 1
+                attempt += 1
+                resumption = SessionResumptionConfig(
+                    handle=self.resumption_handle, transparent=True if opts.transparent else None
+                )
+                setup = base.model_copy(update={"session_resumption": resumption})
+                log.debug("session %s: resuming with %s", self.session_id, resumption.handle)
+                try:
+                    ws, first = await dial(setup)
+                except LiveConnectionClosed as exc:
+                    last_code, last_reason = exc.code, exc.reason
+                    if exc.code in (1007, 1008):
+                        raise ReconnectFailed(
+                            exc.code, f"the server refused to resume: {exc.reason}", attempt
+                        ) from None
+                    log.info("session %s: resuming failed: %s", self.session_id, exc)
+                    continue
+                if first.setup_complete is None:
+                    await ws.close()
+                    last_code, last_reason = 1011, "the server did not answer setupComplete"
+                    continue
+                try:
+                    async with self._send_lock:
+                        frames, lost = replay.to_replay(self._handle_consumed)
+                        for frame in frames:
+                            await ws.send(frame)
+                        replay.replayed()
+                        self._ws = self._conn = ws
+                except ConnectionClosed as exc:
+                    rcvd = exc.rcvd
+                    last_code = rcvd.code if rcvd else 1006
+                    last_reason = rcvd.reason if rcvd else "connection lost while resuming"
+                    continue
+                except BaseException:
+                    await ws.close()
+                    raise
+                break
+        finally:  # the old connection is dead, or going away (and taken over)
+            task = asyncio.create_task(old.close(1000))
+            self._closing_old.add(task)
+            task.add_done_callback(self._closing_old.discard)
+        self.reconnects += 1
+        self._progress_mark = self._handle_consumed
+        self._turn_open = False
+        self._resumable = False
+        log.info(
+            "session %s: resumed (attempt %d, %d messages sent again)",
+            self.session_id,
+            attempt,
+            len(frames),
+        )
+        if interrupted:
+            # the turn in progress was cut: say so, and end it if nothing sent again will
+            # make the server answer it anew
+            content = ServerContent(interrupted=True, turn_complete=None if frames else True)
+            await self._deliver(ServerMessage(server_content=content))
+        info = ReconnectInfo(attempt, code, reason, len(frames), interrupted, lost)
+        await self._call(self._callbacks.on_reconnect, info)
 
     # ---- receiving ----
 
@@ -206,6 +471,9 @@ class AsyncSession:
         if item is _END:
             if self._closed_by_user:
                 return None
+            if self._error is not None:
+                error = self._error
+                raise ReconnectFailed(error.code, error.reason, error.attempts)
             code, reason = self._close or (1006, "connection lost")
             raise LiveConnectionClosed(code, reason)
         assert isinstance(item, ServerMessage)
@@ -234,13 +502,36 @@ class AsyncSession:
             code, reason = self._close or (1000, "session closed by the client")
             raise LiveConnectionClosed(code, reason)
         text = encode_client_message(message)
-        try:
-            await self._ws.send(text.encode() if self._binary else text)
-        except ConnectionClosed as exc:
-            rcvd = exc.rcvd
-            raise LiveConnectionClosed(
-                rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "connection lost"
-            ) from None
+        frame: str | bytes = text.encode() if self._binary else text
+        if self._replay is None:
+            try:
+                await self._ws.send(frame)
+            except ConnectionClosed as exc:
+                rcvd = exc.rcvd
+                raise LiveConnectionClosed(
+                    rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "connection lost"
+                ) from None
+            return
+        async with self._send_lock:
+            if self.is_closed:
+                code, reason = self._close or (1000, "session closed by the client")
+                raise LiveConnectionClosed(code, reason)
+            if message.client_content is not None and message.client_content.turn_complete:
+                self._turn_open = True  # a reply is owed
+            conn = self._conn
+            index = self._replay.add(frame, sent=conn is not None)
+            if conn is None:
+                return  # between connections: sent once the next one is up
+            try:
+                await conn.send(frame)
+            except ConnectionClosed as exc:
+                rcvd = exc.rcvd
+                code = rcvd.code if rcvd else 1006
+                if not self._should_resume(code):
+                    raise LiveConnectionClosed(
+                        code, rcvd.reason if rcvd else "connection lost"
+                    ) from None
+                self._replay.mark_unsent(index, frame)  # the reader resumes the session
 
     async def send_client_content(
         self,

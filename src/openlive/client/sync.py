@@ -48,6 +48,14 @@ class Session:
     def is_closed(self) -> bool:
         return self._inner.is_closed
 
+    @property
+    def reconnects(self) -> int:
+        return self._inner.reconnects
+
+    @property
+    def resumption_handle(self) -> str | None:
+        return self._inner.resumption_handle
+
     def _iterate(self, agen: Any) -> Iterator[ServerMessage]:
         while True:
             try:

@@ -7,12 +7,13 @@ from .codec import (
     encode_server_message,
     split_message,
 )
-from .credentials import Credential, KeyChecker, extract_credential
+from .credentials import Credential, Grant, KeyChecker, extract_credential
 from .routes import Method, Route, match_route, normalize_path
 
 __all__ = [
     "MAX_SERVER_MESSAGE",
     "Credential",
+    "Grant",
     "KeyChecker",
     "Method",
     "Route",

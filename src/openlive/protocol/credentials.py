@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import PolicyViolation, Unauthenticated
 
-__all__ = ["Credential", "KeyChecker", "extract_credential"]
+__all__ = ["Credential", "Grant", "KeyChecker", "extract_credential", "principal_of"]
 
 EPHEMERAL_PREFIX = "auth_tokens/"
 EPHEMERAL_REFUSAL = "ephemeral tokens are not enabled on this server; use an API key"
@@ -24,6 +26,30 @@ class Credential:
     @property
     def ephemeral(self) -> bool:
         return self.value.startswith(EPHEMERAL_PREFIX)
+
+
+def principal_of(key: str) -> str:
+    """Who a key stands for, without the key itself: resumption handles and tokens are bound
+    to it."""
+    return "key:" + hashlib.sha256(_as_bytes(key)).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What a checked credential allows a connection."""
+
+    principal: str
+    """Who is asking (:func:`principal_of` the API key; for an ephemeral token, the key that
+    created it): resumption handles are bound to it."""
+    token: str | None = None
+    """The ephemeral token used, if any."""
+    constraints: dict[str, Any] | None = None
+    """The token's ``bidiGenerateContentSetup`` (wire JSON), if it has one."""
+    field_mask: tuple[str, ...] | None = None
+    """The token's ``fieldMask`` paths (None: the whole constrained setup is locked)."""
+    expires_at: float | None = None
+    """Unix time after which the session may not go on (an ephemeral token's
+    ``expireTime``): the connection closes it then with 1008."""
 
 
 def extract_credential(path: str, headers: Mapping[str, str]) -> Credential | None:
@@ -69,12 +95,13 @@ class KeyChecker:
     def open(self) -> bool:
         return not self._keys
 
-    def check(self, credential: Credential | None) -> None:
-        """Raise :class:`Unauthenticated` (1008) unless the credential is acceptable."""
+    def check(self, credential: Credential | None) -> Grant:
+        """The grant of an API key; raise :class:`Unauthenticated` (1008) unless the
+        credential is acceptable."""
         if credential is not None and credential.ephemeral:
             raise PolicyViolation(EPHEMERAL_REFUSAL)
         if self.open:
-            return
+            return Grant(principal_of(credential.value if credential else ""))
         if credential is None:
             raise Unauthenticated(
                 "API key required: send it as ?key=, x-goog-api-key or Authorization: Bearer"
@@ -82,3 +109,4 @@ class KeyChecker:
         offered = _as_bytes(credential.value)
         if not any(hmac.compare_digest(offered, k) for k in self._keys):
             raise Unauthenticated("API key not valid. Please pass a valid API key.")
+        return Grant(principal_of(credential.value))

@@ -2,6 +2,7 @@
 actions, each session's tasks owned by one :class:`TaskOwner`."""
 
 from .live import LiveRuntime, LiveServices
+from .observer import SessionObserver
 from .outbox import CloseFrame, Outbox
 from .session import SessionRuntime, Transport
 from .tasks import TaskOwner
@@ -13,6 +14,7 @@ __all__ = [
     "LiveRuntime",
     "LiveServices",
     "Outbox",
+    "SessionObserver",
     "SessionRuntime",
     "TaskOwner",
     "Transport",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import EngineError, InvalidArgument, ServerFault
 from ..models import LLMBackend, ModelRegistry, Scheduler
@@ -48,7 +49,8 @@ from ..session import (
     WatchToolCalls,
 )
 from ..session.tools import declared_tools
-from ..types import Setup
+from ..types import ServerMessage, Setup
+from .observer import SessionObserver
 from .session import SessionRuntime, Transport
 from .voice_in import VoiceIn
 from .voice_out import VoiceOut
@@ -72,6 +74,8 @@ class LiveServices:
     """Seconds a function call may wait for its toolResponse before it is cancelled."""
     binary_frames: bool = False
     record_voice_turn: Callable[[str, dict[str, float]], None] | None = None
+    observer: SessionObserver | None = None
+    """Told of turns, replies, tool calls and ends (the server's metrics)."""
 
 
 class LiveRuntime(SessionRuntime):
@@ -94,6 +98,7 @@ class LiveRuntime(SessionRuntime):
             outbox_limit=services.outbox_limit,
             binary=services.binary_frames,
             vertex=vertex,
+            observer=services.observer,
         )
         self.services = services
         self.backend = backend
@@ -104,6 +109,10 @@ class LiveRuntime(SessionRuntime):
         self.voice_in: VoiceIn | None = None
         self.voice_out: VoiceOut | None = None
         self._trace: dict[str, float] = {}
+        self.engine_key = self.session_id
+        """What the engines and the scheduler know this connection's session by."""
+        self._awaiting_text: float | None = None
+        """When the generation that has not sent text yet started (first-text latency)."""
 
     @classmethod
     async def open(
@@ -120,6 +129,47 @@ class LiveRuntime(SessionRuntime):
         owns the admission it holds: :meth:`release` gives it back."""
         resolved = services.registry.resolve(setup.model or "", route.api_version)
         core = LiveSession.create(session_id, resolved.name, setup, time.monotonic())
+        return await cls._build(services, core, route, transport, vertex=vertex)
+
+    @classmethod
+    async def restore(
+        cls,
+        services: LiveServices,
+        snapshot: str,
+        setup: Setup,
+        route: Route,
+        transport: Transport,
+        *,
+        vertex: bool,
+    ) -> LiveRuntime:
+        """A session kept at a resumption checkpoint, taken up by a new connection whose
+        setup is ``setup`` (raises :class:`SessionError`)."""
+        try:
+            core = LiveSession.restore(snapshot, setup)
+        except ValueError as exc:
+            raise ServerFault(f"the kept session could not be read ({type(exc).__name__})") from exc
+        # the engines keep per-connection state under a key of its own: the connection this
+        # one takes over may still be ending, and releases what it kept under its key
+        key = f"{core.state.session_id}~{secrets.token_hex(4)}"
+        runtime = await cls._build(services, core, route, transport, vertex=vertex, key=key)
+        runtime.resumed = True
+        return runtime
+
+    @classmethod
+    async def _build(
+        cls,
+        services: LiveServices,
+        core: LiveSession,
+        route: Route,
+        transport: Transport,
+        *,
+        vertex: bool,
+        key: str | None = None,
+    ) -> LiveRuntime:
+        setup = core.state.setup
+        session_id = core.state.session_id
+        key = key or session_id
+        resolved = services.registry.resolve(core.state.model, route.api_version)
         if declared_tools(setup.tools) and not resolved.backend.calls_tools:
             raise InvalidArgument(
                 f"the {resolved.backend_name} engine does not call functions yet; serve "
@@ -133,7 +183,7 @@ class LiveRuntime(SessionRuntime):
             except EngineError as exc:
                 raise ServerFault(str(exc)) from exc
             log.info("session %s: voice %s", session_id, choice.label)
-        services.scheduler.admit(session_id)
+        services.scheduler.admit(key)
         log.info(
             "session %s: model %s on %s engine (%s %s)",
             session_id,
@@ -142,15 +192,17 @@ class LiveRuntime(SessionRuntime):
             route.method.value,
             route.api_version,
         )
-        return cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
+        runtime = cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
+        runtime.engine_key = key
+        return runtime
 
     def closing_started(self) -> None:
         if self.voice_in is not None:
             self.voice_in.shut()
 
     async def release(self) -> None:
-        self.services.scheduler.release(self.session_id)
-        self.backend.forget(self.session_id)
+        self.services.scheduler.release(self.engine_key)
+        self.backend.forget(self.engine_key)
 
     # ---- events ----
 
@@ -167,9 +219,10 @@ class LiveRuntime(SessionRuntime):
             self._cancel_generation(action.turn_id)
         elif isinstance(action, Prefill):
             if self._prefill is None or self._prefill.done():
-                self._prefill = self.tasks.spawn(self.backend.prefill(action.request), "prefill")
+                request = replace(action.request, session_id=self.engine_key)
+                self._prefill = self.tasks.spawn(self.backend.prefill(request), "prefill")
         elif isinstance(action, PushAudio):
-            self.backend.accept_audio(self.session_id, action.data, action.rate)
+            self.backend.accept_audio(self.engine_key, action.data, action.rate)
             if self.services.recognition:
                 await self._voice_in().push(action.data, action.rate, action.detect)
             else:  # audio is only counted: no detection, no turns from speech
@@ -211,9 +264,30 @@ class LiveRuntime(SessionRuntime):
         else:  # pragma: no cover - every action is handled above
             raise TypeError(f"unhandled action {action!r}")
 
+    # ---- reports ----
+
+    def sent(self, message: ServerMessage) -> None:
+        if self._awaiting_text is not None and message.text:
+            self.observer.first_text(time.monotonic() - self._awaiting_text)
+            self._awaiting_text = None
+        if message.tool_call is not None and message.tool_call.function_calls:
+            self.observer.tool_calls(len(message.tool_call.function_calls))
+        if message.server_content is not None and message.server_content.turn_complete:
+            self.observer.turn_completed("audio" if self.core.speaks else "text")
+
+    def queue_depths(self) -> dict[str, int]:
+        depths = super().queue_depths()
+        if self.voice_in is not None:
+            depths["audio_in"] = self.voice_in.backlog
+        if self.voice_out is not None:
+            depths["speech_text"], depths["speech_audio"] = self.voice_out.backlog
+        return depths
+
     # ---- generation ----
 
     def _start_generation(self, request: GenerationRequest) -> None:
+        request = replace(request, session_id=self.engine_key)
+        self._awaiting_text = time.monotonic()
         if self._generation is not None:
             self._generation.cancel()
         self._generation_turn = request.turn_id
@@ -233,7 +307,7 @@ class LiveRuntime(SessionRuntime):
                 await self.event(event)
         except EngineError as exc:
             log.warning("session %s: engine error: %s", self.session_id, exc)
-            await self.event(GenerationFailed(request.turn_id, str(exc)))
+            await self.event(GenerationFailed.of(request.turn_id, exc))
 
     async def _tool_timer(self, turn_id: int, ids: tuple[str, ...], watch: int) -> None:
         await asyncio.sleep(self.services.tool_timeout)

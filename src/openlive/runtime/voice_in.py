@@ -72,6 +72,11 @@ class VoiceIn:
 
     # ---- audio in ----
 
+    @property
+    def backlog(self) -> int:
+        """Audio chunks awaiting voice activity detection."""
+        return self._queue.qsize()
+
     def shut(self) -> None:
         """The session is closing: take no more audio, and free the room anyone waits for."""
         self._shut = True

@@ -69,6 +69,11 @@ class VoiceOut:
             pcm, self._ready = self._ready, b""
             await self._plays.put((pcm, start))
 
+    @property
+    def backlog(self) -> tuple[int, int]:
+        """Reply text pieces awaiting synthesis, synthesized pieces awaiting playback."""
+        return self._texts.qsize(), self._plays.qsize()
+
     def stop(self, turn_id: int) -> None:
         if turn_id == self._turn:
             self._cancel()

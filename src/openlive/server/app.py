@@ -11,7 +11,7 @@ import sys
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -22,15 +22,23 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from .. import __version__
+from ..errors import ConfigError, Overloaded, PolicyViolation
 from ..models import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
 from ..models.speech.stack import VoiceSettings, VoiceStack
-from ..protocol import KeyChecker, Method, Route, match_route, normalize_path
+from ..protocol import Grant, KeyChecker, Method, Route, match_route, normalize_path
 from ..runtime import LiveRuntime, LiveServices, SessionRuntime
+from ..runtime.faults import parse_fault_plan
+from ..runtime.keeper import SessionKeeper
+from ..runtime.session import Keeping
+from ..store import Store, open_store
 from ..types import ClientMessage
 from .config import ServerConfig
 from .connection import Connection, ConnectionServices
+from .http import HttpServerConnection, RestRoutes
 from .loop_monitor import LoopMonitor
+from .metrics import CONTENT_TYPE, ServerMetrics
 from .tls import ensure_self_signed, server_context
+from .tokens import TokenService
 
 __all__ = ["App", "run_server"]
 
@@ -40,7 +48,9 @@ log = logging.getLogger("openlive.server")
 def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMBackend]:
     """The echo engine always; the embedded one unless another default makes it unneeded
     (it is still built lazily when the model map names it); the remote one when configured."""
-    backends: dict[str, LLMBackend] = {"echo": EchoBackend(delay=config.echo_delay)}
+    backends: dict[str, LLMBackend] = {
+        "echo": EchoBackend(delay=config.echo_delay, context_window=config.echo_context_window)
+    }
     wants_embedded = config.model == "embedded" or "embedded" in config.models.values()
     if wants_embedded:
         from ..models.llm.catalog import llm_choice
@@ -58,7 +68,11 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
         )
     if config.remote_url:
         backends["remote"] = RemoteBackend(
-            config.remote_url, config.remote_model, config.remote_api_key, config.remote_timeout
+            config.remote_url,
+            config.remote_model,
+            config.remote_api_key,
+            config.remote_timeout,
+            context_window=config.remote_context_window,
         )
     return backends
 
@@ -71,6 +85,13 @@ class App:
             build_backends(config, self.scheduler), config.model, config.models
         )
         self.keys = KeyChecker(config.api_keys)
+        self.store: Store = open_store(config.store)
+        """Shared state (resumption, tokens): in memory, or Redis for several nodes."""
+        self.draining = False
+        """Set on SIGTERM: no new sessions, every session told to go away."""
+        self.keeper = SessionKeeper(self.store, config.resumption_ttl)
+        self.faults = parse_fault_plan(config.faults)
+        self._evictions: asyncio.Task[None] | None = None
         self.voice = VoiceStack(
             self.scheduler,
             VoiceSettings(
@@ -97,6 +118,8 @@ class App:
         """The sessions being served (for /healthz and tests); each is owned by its
         connection."""
         self.refused_connections = 0
+        self.metrics = ServerMetrics(self)
+        """Prometheus metrics (``/metrics``), in a registry of this server's own."""
         self.live = LiveServices(
             registry=self.registry,
             scheduler=self.scheduler,
@@ -106,15 +129,26 @@ class App:
             tool_timeout=config.tool_timeout,
             binary_frames=config.binary_frames,
             record_voice_turn=self.record_voice_turn,
+            observer=self.metrics,
         )
+        self.tokens = TokenService(self.store, self.keys, rate=config.token_rate)
+        """Ephemeral tokens: minted over REST, redeemed on the Constrained route."""
+        self.rest = RestRoutes(self.tokens)
         self.connection_services = ConnectionServices(
             keys=self.keys,
-            openers={Method.LIVE: self._open_live},
+            openers={Method.LIVE: self._open_live, Method.LIVE_CONSTRAINED: self._open_live},
+            authorize=self.tokens.authorize,
             setup_timeout=config.setup_timeout,
+            on_refusal=self.metrics.session_refused,
         )
 
     async def start(self) -> None:
         self.loop_monitor.start()
+        try:  # a store that cannot be reached stops the server at start
+            await self.store.ping()
+        except Exception as exc:
+            raise ConfigError(f"store {self.store.url} cannot be reached: {exc}") from exc
+        self._evictions = asyncio.create_task(self._watch_evictions(), name="evictions")
         for backend in self.registry.backends.values():
             await backend.start()
         if self.config.model != "echo":
@@ -133,26 +167,132 @@ class App:
         await self.voice.close()
         await self.loop_monitor.stop()
         await self.scheduler.shutdown()
+        if self._evictions is not None:
+            self._evictions.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._evictions
+        await self.store.close()
 
     async def _open_live(
-        self, session_id: str, first: ClientMessage, route: Route, ws: ServerConnection
+        self,
+        session_id: str,
+        first: ClientMessage,
+        route: Route,
+        ws: ServerConnection,
+        grant: Grant,
     ) -> SessionRuntime:
-        assert first.setup is not None
+        setup = first.setup
+        assert setup is not None
+        config = self.config
         vertex = route.vertex
         if route.proxy:
-            vertex = (first.setup.model or "").startswith(("publishers/", "projects/"))
-        runtime = await LiveRuntime.open(
-            self.live, session_id, first.setup, route, ws, vertex=vertex
-        )
+            vertex = (setup.model or "").startswith(("publishers/", "projects/"))
+        if self.draining:
+            raise Overloaded("server shutting down: connect again to reach another node")
+        limit = config.max_sessions_per_key
+        if limit and sum(1 for r in self.runtimes if r.principal == grant.principal) >= limit:
+            raise Overloaded(
+                f"this API key already has {limit} open sessions (the per-key limit); "
+                "close one or retry later"
+            )
+        resumption = setup.session_resumption
+        kept = None
+        if resumption is not None and resumption.handle:
+            kept = await self.keeper.load(resumption.handle, grant.principal)
+            age = time.time() - kept.created
+            if config.max_session_seconds and age >= config.max_session_seconds:
+                raise PolicyViolation(
+                    f"the session reached its lifetime ({config.max_session_seconds:g} s); "
+                    "start a new session"
+                )
+            runtime: LiveRuntime = await LiveRuntime.restore(
+                self.live, kept.snapshot, setup, route, ws, vertex=vertex
+            )
+        else:
+            runtime = await LiveRuntime.open(self.live, session_id, setup, route, ws, vertex=vertex)
+        runtime.principal = grant.principal
+        runtime.faults = self.faults
+        runtime.idle_timeout = config.idle_timeout
+        created = kept.created if kept is not None else time.time()
+        if resumption is not None:
+            owner = await self.keeper.claim(runtime.session_id)
+            runtime.keeping = Keeping(
+                self.keeper,
+                grant.principal,
+                owner,
+                created,
+                handle=resumption.handle or None,
+                transparent=bool(resumption.transparent),
+            )
+        self._schedule_end(runtime, created, grant)
         self.runtimes.add(runtime)
+        self.metrics.session_started(route.method.value)
         return runtime
+
+    def _schedule_end(self, runtime: SessionRuntime, created: float, grant: Grant) -> None:
+        """The connection's end, whichever comes first: its lifetime, the session's, the
+        ephemeral token's expiry."""
+        config = self.config
+        ends: list[tuple[float, int, str]] = []
+        if config.max_connection_seconds:
+            ends.append(
+                (
+                    config.max_connection_seconds,
+                    1000,
+                    f"connection lifetime ({config.max_connection_seconds:g} s) reached; "
+                    "resume the session with its latest handle",
+                )
+            )
+        if config.max_session_seconds:
+            left = created + config.max_session_seconds - time.time()
+            ends.append((max(0.0, left), 1000, "the session reached its lifetime; start a new one"))
+        expires = getattr(grant, "expires_at", None)
+        if expires is not None:
+            ends.append((max(0.0, expires - time.time()), 1008, "ephemeral token expired"))
+        if not ends:
+            return
+        delay, code, reason = min(ends)
+        notice = min(config.goaway_notice_seconds, delay / 2) if code == 1000 else 0.0
+        runtime.end_after(delay, code, reason, notice)
+
+    async def _watch_evictions(self) -> None:
+        """Close the local connection of a session resumed on another connection (any node)."""
+        async for session_id, owner in self.keeper.evictions():
+            for runtime in list(self.runtimes):
+                if runtime.session_id == session_id:
+                    runtime.evicted(owner)
+
+    async def drain(self) -> None:
+        """SIGTERM: take no new sessions (readiness goes false), tell every session to go
+        away, let turns in progress finish within ``drain_seconds``, keep their state."""
+        self.draining = True
+        grace = self.config.drain_seconds
+        runtimes = [r for r in self.runtimes if not r.closing]
+        log.info("draining %d sessions (up to %g s)", len(runtimes), grace)
+        if runtimes:
+            await asyncio.gather(*(r.drain(grace) for r in runtimes), return_exceptions=True)
+        # let the close frames go out before the listeners close
+        deadline = time.monotonic() + 5.0
+        while any(not r.ended for r in self.runtimes) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     # ---- HTTP ----
 
-    def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+    def process_request(
+        self, ws: ServerConnection, request: Request
+    ) -> Response | Awaitable[Response] | None:
+        if (rest := self.rest.route(ws, request)) is not None:
+            return rest  # POST/OPTIONS (auth_tokens), any method but GET: answered async
         if request.headers.get("Upgrade", "").lower() == "websocket":
             # a handshake that failed after this point never reached handle(): drop it here
             self.connections = {c for c in self.connections if c.state is not State.CLOSED}
+            if self.draining:
+                message = "server shutting down: connect again to reach another node"
+                return _json(
+                    ws,
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    {"error": {"code": 503, "status": "UNAVAILABLE", "message": message}},
+                )
             if len(self.connections) >= self.config.max_connections:
                 self.refused_connections += 1
                 message = f"server at capacity ({self.config.max_connections} connections)"
@@ -167,6 +307,14 @@ class App:
         path = normalize_path(request.path)
         if path == "/healthz":
             return _json(ws, HTTPStatus.OK, self.health())
+        if path == "/readyz":
+            ready, body = self.readiness()
+            return _json(ws, HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE, body)
+        if path == "/metrics":
+            payload = self.metrics.exposition()
+            length = str(len(payload))
+            headers = Headers([("Content-Type", CONTENT_TYPE), ("Content-Length", length)])
+            return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, payload)
         if path.rstrip("/").endswith("/models") or path == "/models":
             models = [
                 {
@@ -209,8 +357,25 @@ class App:
             row["tts_s"] = round(trace.get("synth_s", 0.0), 3)
             row["segment_audio_s"] = round(trace.get("segment_s", 0.0), 3)
         row["detected_to_audio_s"] = round(trace["first_audio"] - end, 3)
+        self.metrics.voice_reply(trace["first_audio"] - end)
         self.voice_turns.append(row)
         log.info("voice turn %s", row)
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the server takes sessions now (``/readyz``): not while it drains, nor while
+        an engine's model or the voice models load."""
+        loading = [str(row["name"]) for row in self.registry.listing() if row.get("loading")]
+        if self.voice.describe().get("loading"):
+            loading.append("voice")
+        ready = not self.draining and not loading
+        body = {
+            "ready": ready,
+            "draining": self.draining,
+            "loading": loading,
+            "sessions": self.scheduler.sessions,
+            "max_sessions": self.scheduler.max_sessions,
+        }
+        return ready, body
 
     def health(self) -> dict[str, Any]:
         return {
@@ -245,6 +410,7 @@ class App:
         config = self.config
         common: dict[str, Any] = {
             "process_request": self.process_request,
+            "create_connection": HttpServerConnection,  # reads POST bodies (server/http.py)
             "max_size": config.max_frame_bytes,
             "max_queue": 64,
             "ping_interval": 20,
@@ -286,19 +452,27 @@ async def run_server(
     ready: Callable[[App, list[str]], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM)."""
+    """Serve until ``stop`` is set or SIGINT (sessions closed at once), or SIGTERM (drained:
+    goAway to every session, turns in progress finish within ``drain_seconds``)."""
     app = App(config)
     await app.start()
     urls = await app.listen()
     if ready is not None:
         ready(app, urls)
     stop = stop or asyncio.Event()
+    terminate = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, terminate.set)
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(terminate.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if terminate.is_set():
+            print("openlive: SIGTERM: draining sessions", file=sys.stderr, flush=True)
+            await app.drain()
     finally:
+        for wait in waits:
+            wait.cancel()
         print("openlive: shutting down", file=sys.stderr)
         await app.close()

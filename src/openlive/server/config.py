@@ -43,7 +43,10 @@ SETTINGS: dict[str, str] = {
     "remote_model": "model name sent to the remote engine",
     "remote_api_key": "bearer token for the remote engine",
     "remote_timeout": "seconds to wait for a remote engine (LLM, recognition, synthesis)",
+    "remote_context_window": "the remote LLM's context window in tokens (0 = learn it from its "
+    "first context-length error; 32768 assumed until then)",
     "echo_delay": "seconds between the echo engine's chunks",
+    "echo_context_window": "the echo engine's context window, in words",
     "asr": "speech recognition: embedded (Whisper base), remote, or off (audio is only counted)",
     "asr_url": "OpenAI-compatible base URL for remote speech recognition",
     "asr_model": "model name sent to remote speech recognition",
@@ -56,8 +59,23 @@ SETTINGS: dict[str, str] = {
     "binary_frames": "send server messages as binary frames instead of text",
     "setup_timeout": "seconds a client has to send setup after connecting",
     "tool_timeout": "seconds a function call waits for its toolResponse before it is cancelled",
+    "store": "shared state: memory:// (one node) or redis://HOST:PORT/DB (several nodes)",
+    "resumption_ttl": "seconds a session stays resumable after its last connection ends",
+    "max_connection_seconds": "each connection ends after this many seconds, with goAway first "
+    "(0 = unlimited); the session stays resumable",
+    "goaway_notice_seconds": "goAway is sent this long before a connection's end (at most half "
+    "its lifetime)",
+    "drain_seconds": "on SIGTERM: how long turns in progress may take to finish before exit",
+    "max_sessions_per_key": "concurrent sessions per API key on this node (0 = no limit)",
+    "idle_timeout": "seconds without a client message before an idle session is closed (0 = never)",
+    "max_session_seconds": "total lifetime of a session across its connections (0 = unlimited)",
+    "token_rate": "ephemeral tokens one API key may create per minute",
+    "faults": "fault injection applied to every session (see docs/faults.md), e.g. "
+    "goaway_after=30,stall=2",
     "models": "model map: name -> engine (TOML table; env: name=engine,name=engine)",
     "log_level": "debug, info, warning or error",
+    "log_format": "text (one line per record) or json (one JSON object per line, with the "
+    "session id)",
 }
 
 
@@ -67,6 +85,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "asr": ("embedded", "remote", "off"),
     "tts": ("embedded", "remote"),
     "log_level": ("debug", "info", "warning", "error"),
+    "log_format": ("text", "json"),
 }
 FLAGLESS = {"models"}
 """Settings with no command-line flag (a table: set them in the file or the environment)."""
@@ -96,7 +115,9 @@ class ServerConfig:
     remote_model: str = "default"
     remote_api_key: str | None = None
     remote_timeout: float = 60.0
+    remote_context_window: int = 0
     echo_delay: float = 0.02
+    echo_context_window: int = 4096
     asr: str = "embedded"
     asr_url: str | None = None
     asr_model: str = "whisper-1"
@@ -109,8 +130,19 @@ class ServerConfig:
     binary_frames: bool = False
     setup_timeout: float = 30.0
     tool_timeout: float = 60.0
+    store: str = "memory://"
+    resumption_ttl: float = 7200.0
+    max_connection_seconds: float = 0.0
+    goaway_notice_seconds: float = 10.0
+    drain_seconds: float = 30.0
+    max_sessions_per_key: int = 0
+    idle_timeout: float = 0.0
+    max_session_seconds: float = 0.0
+    token_rate: int = 60
+    faults: str = ""
     models: dict[str, str] = field(default_factory=dict)
     log_level: str = "info"
+    log_format: str = "text"
 
     def validate(self) -> None:
         if self.model not in ("embedded", "echo", "remote"):
@@ -132,10 +164,34 @@ class ServerConfig:
             raise ConfigError("tls_cert and tls_key must be given together")
         if self.max_connections < self.max_sessions:
             raise ConfigError("max_connections must be at least max_sessions")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format must be text or json, not {self.log_format!r}")
         if self.outbox_frames < 8:
             raise ConfigError("outbox_frames must be at least 8")
         if self.max_frame_bytes < 1024:
             raise ConfigError("max_frame_bytes must be at least 1024")
+        if not self.store.startswith(("memory:", "redis://", "rediss://", "unix://")):
+            raise ConfigError(
+                f"store must be memory:// or redis://HOST:PORT/DB, not {self.store!r}"
+            )
+        for name in (
+            "resumption_ttl",
+            "max_connection_seconds",
+            "goaway_notice_seconds",
+            "drain_seconds",
+            "idle_timeout",
+            "max_session_seconds",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        if self.resumption_ttl < 1:
+            raise ConfigError("resumption_ttl must be at least 1 second")
+        if self.max_sessions_per_key < 0 or self.token_rate < 0:
+            raise ConfigError("max_sessions_per_key and token_rate must not be negative")
+        if self.remote_context_window < 0 or self.echo_context_window < 1:
+            raise ConfigError(
+                "remote_context_window must not be negative, echo_context_window must be positive"
+            )
         if not self.is_loopback() and not self.api_keys and not self.insecure_no_auth:
             raise ConfigError(
                 f"refusing to listen on {self.host} with no API key: pass --api-key KEY "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,18 +20,28 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from ..errors import InvalidArgument, PolicyViolation, ServerFault, SessionError
-from ..protocol import KeyChecker, Method, Route, decode_client_message
-from ..protocol.credentials import EPHEMERAL_REFUSAL, extract_credential
+from ..protocol import Grant, KeyChecker, Method, Route, decode_client_message
+from ..protocol.credentials import EPHEMERAL_REFUSAL, Credential, extract_credential
 from ..runtime import SessionRuntime
 from ..types import ClientMessage
+from .logs import SESSION_ID
 
-__all__ = ["Connection", "ConnectionServices", "Opener"]
+__all__ = ["Authorizer", "Connection", "ConnectionServices", "Opener"]
 
 log = logging.getLogger("openlive.session")
 
-Opener = Callable[[str, ClientMessage, Route, ServerConnection], Awaitable[SessionRuntime]]
-"""Builds the runtime of a session from its id, first message, route and connection (raises
-:class:`SessionError` to refuse it)."""
+Opener = Callable[
+    [str, ClientMessage, Route, ServerConnection, Grant], Awaitable[SessionRuntime]
+]
+"""Builds the runtime of a session from its id, first message, route, connection and the
+credential's grant (raises :class:`SessionError` to refuse it)."""
+
+Authorizer = Callable[
+    [Credential | None, Route, ClientMessage], Awaitable[tuple[Grant, ClientMessage]]
+]
+"""Checks a connection's credential against its route and first message; returns the grant
+and the first message as the session must see it (an ephemeral token's constraints applied);
+raises :class:`SessionError` to refuse. The default accepts the server's API keys only."""
 
 
 @dataclass
@@ -40,6 +51,10 @@ class ConnectionServices:
     keys: KeyChecker
     openers: dict[Method, Opener]
     setup_timeout: float = 30.0
+    authorize: Authorizer | None = None
+    """Replaces the plain key check (ephemeral tokens); None: API keys only."""
+    on_refusal: Callable[[int], None] | None = None
+    """Told the close code of each session refused (the server's metrics)."""
 
 
 class Connection:
@@ -47,18 +62,24 @@ class Connection:
         self.services = services
         self.ws = ws
         self.route = route
+        self._expiry: asyncio.Task[None] | None = None
+        """Closes the session when its ephemeral token expires."""
         self.session_id = secrets.token_urlsafe(12)
 
     async def run(self) -> None:
+        SESSION_ID.set(self.session_id)  # on every log record of this task and its children
         try:
             runtime = await self._open()
         except SessionError as exc:
             level = logging.INFO if exc.code in (1007, 1008) else logging.WARNING
             log.log(level, "session %s: refused %d %s", self.session_id, exc.code, exc.reason)
+            if self.services.on_refusal is not None:
+                self.services.on_refusal(exc.code)
             await self.ws.close(exc.code, exc.reason)
             return
         except ConnectionClosed:
             return
+        SESSION_ID.set(runtime.session_id)  # a resumed session keeps the id it had
         try:
             await runtime.start()
             async for frame in self.ws:
@@ -88,13 +109,28 @@ class Connection:
         opener = self.services.openers.get(self.route.method)
         if opener is None:
             raise PolicyViolation(_unserved(self.route.method))
-        self.services.keys.check(credential)
+        if self.services.authorize is None:
+            grant = self.services.keys.check(credential)
         message = decode_client_message(first)
+        if self.services.authorize is not None:
+            # constraints of an ephemeral token may supply what the client's setup lacks
+            grant, message = await self.services.authorize(credential, self.route, message)
         if message.setup is None:
             raise InvalidArgument(f"the first message must be setup, not {message.kind}")
         if not message.setup.model:
             raise InvalidArgument("setup.model is required")
-        return await opener(self.session_id, message, self.route, self.ws)
+        runtime = await opener(self.session_id, message, self.route, self.ws, grant)
+        if grant.expires_at is not None:
+            self._expiry = asyncio.create_task(self._expire(runtime, grant.expires_at))
+        return runtime
+
+    async def _expire(self, runtime: SessionRuntime, at: float) -> None:
+        """Close the session (1008) when its ephemeral token expires, unless it ended first."""
+        try:
+            await asyncio.wait_for(self.ws.wait_closed(), timeout=max(0.0, at - time.time()))
+        except TimeoutError:
+            log.info("session %s: ephemeral token expired", self.session_id)
+            await runtime.fail(PolicyViolation("ephemeral token expired"))
 
 
 def _unserved(method: Method) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import ContextOverflow
 from ..types import ServerMessage
 
 __all__ = [
@@ -18,9 +19,11 @@ __all__ = [
     "CancelGeneration",
     "CancelSpeculation",
     "ChatMessage",
+    "Checkpoint",
     "Close",
     "EndUtterance",
     "EngineEvent",
+    "Fault",
     "FinishSpeech",
     "FlushSpeech",
     "FunctionCallPart",
@@ -29,6 +32,7 @@ __all__ = [
     "GenerationDone",
     "GenerationFailed",
     "GenerationRequest",
+    "InjectFault",
     "InlinePart",
     "MessagePart",
     "Note",
@@ -169,12 +173,25 @@ class GenerationDone:
     output_tokens: int
     cached_tokens: int = 0
     finish_reason: str = "stop"
+    context_window: int = 0
+    """The model's context window in tokens (0: the engine does not know it)."""
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationFailed:
     turn_id: int
     message: str
+    overflow: bool = False
+    """The prompt did not fit the model's context window (nothing was generated)."""
+    prompt_tokens: int = 0
+    context_window: int = 0
+
+    @classmethod
+    def of(cls, turn_id: int, exc: Exception) -> GenerationFailed:
+        """The event for an engine error (a :class:`ContextOverflow` keeps its counts)."""
+        if isinstance(exc, ContextOverflow):
+            return cls(turn_id, str(exc), True, exc.prompt_tokens, exc.context_window)
+        return cls(turn_id, str(exc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +254,20 @@ class SpeechFinished:
     turn_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A fault the engine was asked to inject (the echo engine's ``[[fault ...]]``
+    directives): ``goaway`` (``value``: seconds left), ``close`` (``value``: close code),
+    ``stall`` (``value``: seconds without output), ``drop`` (the TCP connection)."""
+
+    turn_id: int
+    kind: str
+    value: float = 0.0
+
+
 EngineEvent = (
-    TextDelta
+    Fault
+    | TextDelta
     | FunctionCalls
     | ToolTimeout
     | GenerationDone
@@ -392,8 +421,28 @@ class Note:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The session's state is worth keeping now (``resumable``: a resumed session can carry
+    on from it), or it cannot be resumed until the next checkpoint (``resumable`` False).
+    ``consumed``: how many client messages (setup excluded) the state includes."""
+
+    resumable: bool
+    consumed: int
+
+
+@dataclass(frozen=True, slots=True)
+class InjectFault:
+    """Perform a fault on the connection (see :class:`Fault`)."""
+
+    kind: str
+    value: float = 0.0
+
+
 Action = (
-    Send
+    Checkpoint
+    | InjectFault
+    | Send
     | StartGeneration
     | Prefill
     | CancelGeneration

@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from ..errors import InvalidArgument
 from ..types import GenerationConfig, Setup
+from .window import check_compression
 
 __all__ = ["FIELD_TREATMENT", "Treatment", "response_modalities", "review_setup"]
 
@@ -65,8 +66,8 @@ FIELD_TREATMENT: dict[str, Treatment] = {
     "realtimeInputConfig.automaticActivityDetection.silenceDurationMs": H,
     "realtimeInputConfig.turnCoverage": H,
     "realtimeInputConfig.interimTranscriptTimestampEnabled": L,
-    "sessionResumption": R,
-    "contextWindowCompression": R,
+    "sessionResumption": H,
+    "contextWindowCompression": H,  # sliding window (session/window.py)
     "inputAudioTranscription": H,
     "outputAudioTranscription": H,
     "proactivity": L,
@@ -148,6 +149,7 @@ def review_setup(setup: Setup) -> list[str]:
         )
     if gc is not None:
         _check_ranges(gc)
+    check_compression(setup)
     for path, _ in _set_paths(setup):
         treatment = FIELD_TREATMENT.get(path, Treatment.LOGGED)
         if treatment is Treatment.REFUSED:

@@ -47,6 +47,7 @@ from .events import (
     Close,
     EndUtterance,
     EngineEvent,
+    Fault,
     FinishSpeech,
     FlushSpeech,
     FunctionCallPart,
@@ -55,6 +56,7 @@ from .events import (
     GenerationDone,
     GenerationFailed,
     GenerationRequest,
+    InjectFault,
     InlinePart,
     MessagePart,
     Note,
@@ -79,9 +81,11 @@ from .events import (
 )
 from .features import response_modalities, review_setup
 from .listening import Listening
+from .resumption import Resumption
 from .speech_text import clean_for_speech, split_speakable
 from .state import ActiveTurn, SessionState, SpokenPart
 from .tools import allowed_tools, declared_tools
+from .window import Window
 
 __all__ = ["MAX_ROUNDS", "LiveSession", "parse_pcm_rate"]
 
@@ -111,7 +115,7 @@ def parse_pcm_rate(mime_type: str | None) -> int:
     return 16000
 
 
-class LiveSession(Listening, Calling):
+class LiveSession(Listening, Calling, Resumption, Window):
     """One Live session's state machine. Create it from a setup, then feed it inputs. Once
     closed (``fail`` or ``client_closed``) it ignores every input: nothing more is generated,
     synthesized or sent."""
@@ -119,6 +123,7 @@ class LiveSession(Listening, Calling):
     def __init__(self, state: SessionState) -> None:
         self.state = state
         self._setup_notes: list[str] = []
+        self._resumed = False
 
     # ---- construction and persistence ----
 
@@ -133,12 +138,26 @@ class LiveSession(Listening, Calling):
         session._setup_notes = notes
         return session
 
-    def start(self) -> list[Action]:
-        """The first actions: notes for accepted-but-unused fields, then ``setupComplete``."""
+    @classmethod
+    def restore(cls, snapshot: str | bytes, setup: Setup) -> LiveSession:
+        """A session kept at a resumption checkpoint, taken up by a new connection whose
+        setup is ``setup``: everything carries on as it was (history, configuration, calls
+        owed, voice), with the new connection's resumption options."""
+        session = cls.from_json(snapshot)
+        if setup.session_resumption is not None:
+            session._adopt_resumption(setup.session_resumption)
+        session._resumed = True
+        return session
+
+    def start(self, now: float = 0.0) -> list[Action]:
+        """The first actions: notes for accepted-but-unused fields, then ``setupComplete``
+        (and for a restored session, the work it had in flight)."""
         actions: list[Action] = [Note(n) for n in self._setup_notes]
         sc = SetupComplete(session_id=self.state.session_id)
         actions.append(Send(ServerMessage(setup_complete=sc)))
-        return actions
+        if self._resumed:
+            actions.extend(self.resume(now))
+        return actions + self._checkpoints()
 
     def to_json(self) -> str:
         return self.state.model_dump_json(by_alias=False)
@@ -218,6 +237,20 @@ class LiveSession(Listening, Calling):
         """A decoded client message. Errors become a ``Close`` action; nothing is raised."""
         if self.state.closed:
             return []
+        self.state.consumed += 1
+        actions = self._receive_client(message, now)
+        return actions + self._checkpoints()
+
+    def receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
+        """An event from the engine; events of a turn or utterance that already ended are
+        ignored, and so is everything once the session is closed."""
+        if self.state.closed:
+            return []
+        if isinstance(event, Fault):
+            return [InjectFault(event.kind, event.value)]
+        return self._receive_engine(event, now) + self._checkpoints()
+
+    def _receive_client(self, message: ClientMessage, now: float) -> list[Action]:
         try:
             if message.setup is not None:
                 raise InvalidArgument("setup may only be sent once, as the first message")
@@ -233,11 +266,7 @@ class LiveSession(Listening, Calling):
         except SessionError as exc:
             return self.fail(exc)
 
-    def receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
-        """An event from the engine; events of a turn or utterance that already ended are
-        ignored, and so is everything once the session is closed."""
-        if self.state.closed:
-            return []
+    def _receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
         if isinstance(event, VoiceActivity):
             return self._voice_activity(event.probabilities, now)
         if isinstance(event, SpeechFlushed):
@@ -264,6 +293,8 @@ class LiveSession(Listening, Calling):
         if isinstance(event, SpeechFinished):
             return self._complete(turn, now)
         assert isinstance(event, GenerationFailed)
+        if event.overflow:  # the prompt did not fit: compress and retry, or close
+            return self._overflow(turn, event)
         return self.fail(ServerFault(f"model failed: {event.message}"))
 
     def fail(self, exc: SessionError) -> list[Action]:
@@ -316,6 +347,7 @@ class LiveSession(Listening, Calling):
         turn.llm_done = True
         turn.prompt_tokens += done.prompt_tokens  # summed over the rounds of a tool-using turn
         turn.output_tokens += done.output_tokens
+        self._measure_done(done)
         actions: list[Action] = []
         if self.speaks:
             rest = clean_for_speech(turn.unspoken)
@@ -447,6 +479,7 @@ class LiveSession(Listening, Calling):
         raise InvalidArgument(f"realtimeInput MIME type {blob.mime_type!r} is not supported")
 
     def _context_update(self, cu: ContextUpdate) -> list[Action]:
+        self.state.revision += 1
         if cu.tools is not None:
             self._update_tools(cu.tools)
         if cu.system_instruction is not None:
@@ -529,11 +562,12 @@ class LiveSession(Listening, Calling):
         return actions
 
     def _begin_reply(self, now: float) -> list[Action]:
+        compressed = self._compress()  # above the trigger: the oldest turns go first
         turn_id = self.state.next_turn_id
         self.state.next_turn_id += 1
         self.state.turn = ActiveTurn(turn_id=turn_id, started_at=now)
         self.state.pending_reply = False
-        return [StartGeneration(self._request(turn_id))]
+        return [*compressed, StartGeneration(self._request(turn_id))]
 
     def _interrupt(
         self, *, send: bool, now: float | None, spare: frozenset[str] = frozenset()
@@ -564,6 +598,7 @@ class LiveSession(Listening, Calling):
         self.state.turn = None
         self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
         reply = self._flush_deferred()
+        compressed = self._compress()
         prompt, output = turn.prompt_tokens, turn.output_tokens
         usage = UsageMetadata(
             prompt_token_count=prompt,
@@ -581,6 +616,7 @@ class LiveSession(Listening, Calling):
                     server_content=ServerContent(turn_complete=True), usage_metadata=usage
                 )
             ),
+            *compressed,
         ]
         if self.state.pending_reply or reply:
             actions.extend(self._begin_reply(now))
@@ -607,6 +643,7 @@ class LiveSession(Listening, Calling):
         if pending_user is not None:
             messages += (ChatMessage.of_text("user", pending_user),)
         tools, mode = self._tools()
+        self._asked(turn_id)
         turn = self.state.turn
         if turn is not None and turn.turn_id == turn_id and turn.words_only:
             tools, mode = (), "NONE"

@@ -18,8 +18,9 @@ __all__ = ["SessionProtocol"]
 
 
 class SessionProtocol(Protocol):
-    def start(self) -> list[Action]:
-        """The first actions (the setup reply among them)."""
+    def start(self, now: float = 0.0) -> list[Action]:
+        """The first actions (the setup reply among them; for a session restored on a new
+        connection, the work it had in flight too)."""
         ...
 
     def resume(self, now: float) -> list[Action]:

@@ -22,6 +22,7 @@ __all__ = [
     "SessionState",
     "SpokenPart",
     "VoiceState",
+    "WindowState",
 ]
 
 
@@ -98,6 +99,27 @@ class VoiceState(BaseModel):
     """An input transcription was sent (later ones start with a space)."""
 
 
+class WindowState(BaseModel):
+    """What the session knows of its context's size (rules: :mod:`openlive.session.window`)."""
+
+    context_window: int = 0
+    """The model's context window in tokens, as the engine reported it (0: not yet known)."""
+    overhead: int = 0
+    """Prompt tokens that are not history: system instruction, tools, chat template."""
+    sizes: list[int] = []
+    """Tokens each history entry adds to the prompt (same order as the history)."""
+    measured: int = 0
+    """How many leading ``sizes`` come from an engine's count (the rest are estimates)."""
+    ratio: float = 0.25
+    """Tokens per character of history, learned from the engine's counts (for estimates)."""
+    asked: int = 0
+    """History entries in the current round's request."""
+    retried: list[int] = []
+    """``[turn_id, round]`` last generated again after the prompt overflowed."""
+    dropped_turns: int = 0
+    """Turns dropped so far by compression."""
+
+
 class SessionState(BaseModel):
     """Everything the session knows; JSON in, JSON out."""
 
@@ -108,6 +130,11 @@ class SessionState(BaseModel):
     turn: ActiveTurn | None = None
     next_turn_id: int = 1
     next_call_id: int = 1
+    consumed: int = 0
+    """Client messages taken in so far, setup excluded, across every connection of the
+    session (``lastConsumedClientMessageIndex`` is this minus one)."""
+    revision: int = 0
+    """Counts changes of configuration (context updates) for resumption checkpoints."""
     pending_reply: bool = False
     """A reply is owed once the current one ends (realtime text under NO_INTERRUPTION)."""
     background: dict[str, BackgroundCall] = {}
@@ -121,4 +148,6 @@ class SessionState(BaseModel):
     voice: VoiceState = Field(default_factory=VoiceState)
     playback_end: float = 0.0
     """When the client will have played all reply audio released so far (caller's clock)."""
+    window: WindowState = Field(default_factory=WindowState)
+    """The context's size in tokens, for ``contextWindowCompression`` and overflow."""
     closed: Literal[False, True] = False

@@ -62,7 +62,8 @@ class GoAway(WireModel):
 class SessionResumptionUpdate(WireModel):
     new_handle: str | None = None
     resumable: bool | None = None
-    last_consumed_client_message_index: int | None = None
+    last_consumed_client_message_index: str | None = None
+    """An int64, so a decimal string in JSON (as the official API sends it)."""
 
 
 class VoiceActivity(WireModel):

@@ -21,6 +21,10 @@ class LLMBackend(abc.ABC):
     name: str = "llm"
     calls_tools: bool = False
     """Can answer with function calls (``FunctionCalls`` events) to declared tools."""
+    context_window: int = 0
+    """The model's context window in tokens (0: unknown). Engines report it with each
+    ``GenerationDone``, and raise :class:`~openlive.errors.ContextOverflow` (before writing
+    anything) for a prompt that does not fit it."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Begin loading (may return before loading ends; ``generate`` waits for it)."""

@@ -1,7 +1,10 @@
 """The embedded LLM: a GGUF model on llama-cpp-python, run on the scheduler's threads.
 
 * The model loads in the background at start-up; early requests wait for it.
-* ``n_ctx`` defaults to the context length the model was trained with.
+* ``n_ctx`` defaults to the context length the model was trained with. A prompt that leaves
+  less than :data:`REPLY_ROOM` tokens of it for the reply (or the reply cap, when smaller) is
+  refused before decoding with :class:`ContextOverflow`; the session then compresses or
+  closes (see ``openlive.session.window``). Nothing is dropped here.
 * Per-session prompt state: after each turn the session's KV cache is saved (llama.cpp's
   sequence state, plus the tokens it holds); when another session used the model meanwhile it
   is restored, so a session's second turn does not re-read its system prompt and history.
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import EngineError
+from ...errors import ContextOverflow, EngineError
 from ...session import (
     ChatMessage,
     EngineEvent,
@@ -63,6 +66,8 @@ __all__ = ["LlamaBackend"]
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20}
 """Used for parameters the client leaves unset (the recommended values for Qwen2.5 chat)."""
 CALL_TEMPERATURE = 0.2
+REPLY_ROOM = 64
+"""Tokens of the context a prompt must leave for the reply (fewer when the cap is lower)."""
 """Ceiling on the temperature while a function call is written: arguments are data."""
 
 
@@ -162,7 +167,7 @@ class LlamaBackend(LLMBackend):
         # the template writes declarations and calls itself (Hermes/Qwen convention)
         self._native_tools = "tools" in template and CALL_OPEN in template
         self._llm = llm
-        self.n_ctx = llm.n_ctx()
+        self.n_ctx = self.context_window = llm.n_ctx()
         self.load_seconds = time.perf_counter() - started
 
     async def ready(self) -> None:
@@ -214,17 +219,11 @@ class LlamaBackend(LLMBackend):
     def _prompt(
         self, request: GenerationRequest, reply: int, tools: tuple[ToolSpec, ...] = ()
     ) -> tuple[list[int], list[str]]:
-        """Tokens of the prompt, dropping the oldest turns if it would not fit with the reply."""
-        messages = list(request.messages)
-        while True:
-            tokens, stop = self._format(request, messages, tools)
-            if len(tokens) + reply <= self.n_ctx or len(messages) <= 1:
-                break
-            messages = messages[2:] if len(messages) > 2 else messages[1:]
-        if len(tokens) + 8 > self.n_ctx:
-            raise EngineError(
-                f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context"
-            )
+        """Tokens of the prompt; :class:`ContextOverflow` when they leave too little of the
+        context for the reply (the session decides what to drop, not the engine)."""
+        tokens, stop = self._format(request, list(request.messages), tools)
+        if len(tokens) + min(reply, REPLY_ROOM) > self.n_ctx:
+            raise ContextOverflow(len(tokens), self.n_ctx)
         return tokens, stop
 
     # ---- per-session state ----
@@ -321,7 +320,10 @@ class LlamaBackend(LLMBackend):
             llm = self._llm
             mode = effective_tool_mode(request)
             tools = request.tools if mode != "NONE" else ()
-            tokens, _ = self._prompt(request, self.max_reply_tokens, tools)
+            try:
+                tokens, _ = self._prompt(request, self.max_reply_tokens, tools)
+            except ContextOverflow:
+                return  # the reply will say so
             # the end (generation header, last words still changing) is left for the reply
             tokens = tokens[:-5] if len(tokens) > 5 else tokens
             self._switch_to(request.session_id)
@@ -349,6 +351,7 @@ class LlamaBackend(LLMBackend):
             mode = effective_tool_mode(request)
             tools = request.tools if mode != "NONE" else ()
             tokens, template_stop = self._prompt(request, reply, tools)
+            reply = min(reply, self.n_ctx - len(tokens))
             self._switch_to(request.session_id)
             if p.seed is not None:
                 # Reusing cached tokens changes the evaluation batches, and with them the
@@ -412,7 +415,9 @@ class LlamaBackend(LLMBackend):
                 return
             if calls:
                 yield FunctionCalls(request.turn_id, calls)
-            yield GenerationDone(request.turn_id, len(tokens), generated, cached, finish)
+            yield GenerationDone(
+                request.turn_id, len(tokens), generated, cached, finish, self.n_ctx
+            )
 
     def _write(
         self,

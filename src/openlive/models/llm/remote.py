@@ -1,15 +1,23 @@
 """An OpenAI-compatible ``/v1/chat/completions`` endpoint as the LLM (vLLM, llama.cpp server,
-Ollama, ...), streamed over server-sent events."""
+Ollama, ...), streamed over server-sent events.
+
+The endpoint's context window is ``context_window`` (the ``remote_context_window`` setting)
+when set; otherwise it is learned from the endpoint's first context-length error, and
+:data:`DEFAULT_CONTEXT_WINDOW` is assumed until then. A context-length error (HTTP 400 from
+llama.cpp's server, llama-cpp-python's, vLLM, OpenAI) becomes :class:`ContextOverflow` with the
+counts the message gives.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from ...errors import EngineError
+from ...errors import ContextOverflow, EngineError
 from ...session import (
     EngineEvent,
     FunctionCallPart,
@@ -23,7 +31,10 @@ from .base import LLMBackend
 from .chat import chat_messages, effective_tool_mode, openai_tools
 from .toolcall import CALL_LEADS, CALL_OPEN, MarkerScanner, parse_text_calls
 
-__all__ = ["RemoteBackend"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "RemoteBackend", "context_overflow"]
+
+DEFAULT_CONTEXT_WINDOW = 32768
+"""Assumed for an endpoint whose window was neither configured nor learned from an error."""
 
 
 class RemoteBackend(LLMBackend):
@@ -36,9 +47,12 @@ class RemoteBackend(LLMBackend):
         model: str = "default",
         api_key: str | None = None,
         timeout: float = 60.0,
+        context_window: int = 0,
     ) -> None:
         self.base_url = base_v1(base_url)
         self.model = model
+        self.configured_window = context_window
+        self.context_window = context_window or DEFAULT_CONTEXT_WINDOW
         self._client = httpx.AsyncClient(
             headers=client_headers(api_key), timeout=httpx.Timeout(timeout, connect=5.0)
         )
@@ -86,7 +100,13 @@ class RemoteBackend(LLMBackend):
         try:
             async with self._client.stream("POST", url, json=self._body(request)) as response:
                 if response.status_code != 200:
-                    detail = (await response.aread()).decode(errors="replace")[:200]
+                    body = (await response.aread()).decode(errors="replace")
+                    overflow = context_overflow(response.status_code, body, self._prompt(request))
+                    if overflow is not None:
+                        if overflow.context_window and not self.configured_window:
+                            self.context_window = overflow.context_window
+                        raise overflow
+                    detail = body[:200]
                     raise EngineError(f"remote LLM answered HTTP {response.status_code}: {detail}")
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
@@ -121,18 +141,68 @@ class RemoteBackend(LLMBackend):
             yield FunctionCalls(request.turn_id, found)
         elif rest := (call_text or scanner.flush()):
             yield TextDelta(request.turn_id, rest)  # it looked like a call but was not one
-        prompt = int(usage.get("prompt_tokens") or 0)
+        prompt = int(usage.get("prompt_tokens") or 0) or self._prompt(request)
         output = int(usage.get("completion_tokens") or pieces)
-        if not prompt:
-            words = sum(len(m.text) for m in request.messages) + len(request.system)
-            prompt = max(1, words // 4)
-        yield GenerationDone(request.turn_id, prompt, output)
+        yield GenerationDone(request.turn_id, prompt, output, context_window=self.context_window)
+
+    @staticmethod
+    def _prompt(request: GenerationRequest) -> int:
+        """The prompt's size when the endpoint does not count it: a character in four."""
+        chars = sum(len(m.text) for m in request.messages) + len(request.system)
+        return max(1, chars // 4)
 
     async def close(self) -> None:
         await self._client.aclose()
 
     def describe(self) -> dict[str, object]:
-        return {"backend": self.name, "url": self.base_url, "model": self.model, "ready": True}
+        return {
+            "backend": self.name,
+            "url": self.base_url,
+            "model": self.model,
+            "ready": True,
+            "context_window": self.context_window,
+        }
+
+
+_WINDOW = (
+    r"maximum context length is (\d+)",  # vLLM, OpenAI, llama-cpp-python
+    r"context window of (\d+)",
+    r'"n_ctx"\s*:\s*(\d+)',  # llama.cpp server
+    r"context (?:size|length) (?:is |of )?\(?(\d+)",
+)
+_PROMPT = (
+    r'"n_prompt_tokens"\s*:\s*(\d+)',  # llama.cpp server
+    r"\((\d+) in the messages",  # vLLM (older), llama-cpp-python
+    r"request has (\d+) input tokens",  # vLLM
+    r"messages resulted in (\d+) tokens",  # OpenAI
+    r"prompt \(?(\d+) tokens",
+    r"Requested tokens \((\d+)\)",
+)
+_OVERFLOW = re.compile(
+    r"context.{0,20}(length|window|size)|exceed_context_size|n_ctx|too long", re.I | re.S
+)
+
+
+def context_overflow(status: int, body: str, estimate: int) -> ContextOverflow | None:
+    """The :class:`ContextOverflow` an endpoint's error answer means, if it is one: HTTP 400
+    (or 413) saying the context length, window or size is exceeded. ``estimate``: the prompt's
+    size when the message does not give it."""
+    if status not in (400, 413) or not _OVERFLOW.search(body):
+        return None
+    lowered = body.lower()
+    if not any(w in lowered for w in ("exceed", "maximum", "too long", "reduce", "longer than")):
+        return None
+
+    def first(patterns: tuple[str, ...]) -> int:
+        for pattern in patterns:
+            if found := re.search(pattern, body, re.I):
+                return int(found.group(1))
+        return 0
+
+    window = first(_WINDOW)
+    prompt = first(_PROMPT) or estimate
+    detail = body.strip().replace("\n", " ")[:160]
+    return ContextOverflow(prompt, window, f"remote LLM: {detail}")
 
 
 def _collect_call(calls: dict[int, dict[str, str]], delta: dict[str, Any]) -> None:
