@@ -139,18 +139,15 @@ async def main() -> None:
         if redis is not None:
             redis.kill()
     print(f"# resumption cost, {machine()}, {args.turns} turns per run, echo engine")
-    print(
-        "| turn (send → turnComplete; with resumption → its handle) | p50 ms | p95 ms | p50 vs off |"
-    )
+    print("| turn (send → turnComplete, or its handle) | p50 ms | p95 ms | p50 vs off |")
     print("|---|---|---|---|")
     b50 = percentile(base["turn_ms"], 50)
     print(row("resumption off", base["turn_ms"], None))
     for name, res in results.items():
         print(row(f"resumption on, {name} store", res["turn_ms"], b50))
     print()
-    print(
-        f"| resume a {args.turns}-turn session (connect → setupComplete) | p50 ms | p95 ms | vs memory |"
-    )
+    title = f"resume a {args.turns}-turn session (connect → setupComplete)"
+    print(f"| {title} | p50 ms | p95 ms | vs memory |")
     print("|---|---|---|---|")
     m50 = percentile(results["memory"]["resume_ms"], 50)
     for name, res in results.items():

@@ -97,3 +97,12 @@ def test_function_calling_story(echo_serve: ServerProcess) -> None:
     (call,) = r["calls"]
     assert call["name"] == "get_weather" and call["args"] == {"city": "Tokyo"} and call["id"]
     assert r["text"] == 'echo: get_weather returned {"output": "sunny"}'
+
+
+def test_ephemeral_token(echo_serve: ServerProcess) -> None:
+    # authTokens.create over REST, then live.connect with the token: the token locks
+    # maxOutputTokens=2 (the echo engine's reply is cut to 2 words), and allows one session
+    r = run(echo_serve, "tokens")
+    assert r["name"].startswith("auth_tokens/")
+    assert r["text"] == "echo: Hello"
+    assert r["secondClosed"]["code"] == 1008 and "used up" in r["secondClosed"]["reason"]

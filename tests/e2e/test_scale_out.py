@@ -14,13 +14,18 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from openlive import Client
+from openlive.client import Reconnect
 
 from ..helpers import ROOT, ServerProcess, start_server
 
@@ -246,10 +251,17 @@ async def test_drain_waits_for_the_turn_in_progress(tmp_path: Path, redis_url: s
         two.stop()
 
 
-@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy is installed by install.sh")
-async def test_through_a_load_balancer_the_session_survives_its_node(
-    tmp_path: Path, redis_url: str
-) -> None:
+@dataclass
+class Balanced:
+    url: str
+    nodes: list[ServerProcess]
+
+
+@pytest.fixture
+def balanced(tmp_path: Path, redis_url: str) -> Iterator[Balanced]:
+    """Two nodes behind HAProxy with the shipped ``deploy/haproxy.cfg``."""
+    if shutil.which("haproxy") is None:
+        pytest.fail("haproxy is installed by scripts/install.sh --dev")
     ports = [free_port(), free_port()]
     nodes = [node(tmp_path, redis_url, p) for p in ports]
     lb_port = free_port()
@@ -266,28 +278,18 @@ async def test_through_a_load_balancer_the_session_survives_its_node(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"ws://127.0.0.1:{lb_port}{PATH}"
     try:
         deadline = time.monotonic() + 15
         while True:  # until the balancer has seen both nodes ready
             try:
-                talk = Conversation()
-                await talk.open(url)
-                break
-            except (OSError, ConnectionClosed, asyncio.TimeoutError, Exception):
+                with urllib.request.urlopen(f"http://127.0.0.1:{lb_port}/readyz", timeout=2):
+                    break
+            except OSError:
                 if time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(0.3)
-        await talk.say("remember the number 42")
-        serving = [n for n in nodes if _sessions(n) == 1]
-        assert len(serving) == 1
-        serving[0].proc.send_signal(signal.SIGKILL)
-        serving[0].proc.wait()
-        assert await talk.until_closed() == 1006
-        await talk.open(url)  # the balancer sends the client to the surviving node
-        survivor = next(n for n in nodes if n is not serving[0])
-        assert _sessions(survivor) == 1
-        assert await talk.say("[[history]]") == "echo: history: remember the number 42"
+                time.sleep(0.2)
+        time.sleep(1.2)  # two health checks of each node (rise 2, inter 500 ms)
+        yield Balanced(f"127.0.0.1:{lb_port}", nodes)
     finally:
         lb.terminate()
         lb.wait(timeout=10)
@@ -295,9 +297,46 @@ async def test_through_a_load_balancer_the_session_survives_its_node(
             n.stop()
 
 
-def _sessions(server: ServerProcess) -> int:
-    import urllib.request
+async def test_through_a_load_balancer_the_session_survives_its_node(balanced: Balanced) -> None:
+    talk = Conversation()
+    await talk.open(f"ws://{balanced.url}{PATH}")
+    await talk.say("remember the number 42")
+    serving = [n for n in balanced.nodes if _sessions(n) == 1]
+    assert len(serving) == 1
+    serving[0].proc.send_signal(signal.SIGKILL)
+    serving[0].proc.wait()
+    assert await talk.until_closed() == 1006
+    await talk.open(f"ws://{balanced.url}{PATH}")  # the balancer sends it to the survivor
+    survivor = next(n for n in balanced.nodes if n is not serving[0])
+    assert _sessions(survivor) == 1
+    assert await talk.say("[[history]]") == "echo: history: remember the number 42"
 
+
+async def test_the_sdk_resumes_by_itself_when_its_node_dies(balanced: Balanced) -> None:
+    """The openlive SDK with ``reconnect``: the node serving it is killed mid-conversation;
+    the application's next turn just works, on the other node, with its memory."""
+    client = Client(base_url=f"http://{balanced.url}")
+    async with client.aio.live.connect(
+        model="gemini-2.0-flash-exp",
+        config={"response_modalities": ["TEXT"]},
+        reconnect=Reconnect(backoff=0.2),
+    ) as session:
+        await session.send_client_content(turns="my name is Ada")
+        assert "".join([m.text or "" async for m in session.receive()]) == "echo: my name is Ada"
+        serving = next(n for n in balanced.nodes if _sessions(n) == 1)
+        serving.proc.send_signal(signal.SIGKILL)
+        serving.proc.wait()
+        await session.send_client_content(turns="[[history]]")
+        reply = ""
+        async for message in session.receive():
+            if message.server_content and message.server_content.interrupted:
+                reply = ""
+            reply += message.text or ""
+        assert reply == "echo: history: my name is Ada"
+        assert session.reconnects == 1
+
+
+def _sessions(server: ServerProcess) -> int:
     if server.proc.poll() is not None:
         return 0
     with urllib.request.urlopen(server.http_url + "/healthz", timeout=5) as response:

@@ -105,7 +105,9 @@ async def test_handles_and_resume_same_node(echo_server: RunningServer) -> None:
 
 
 async def test_spent_unknown_and_foreign_handles_close_1008() -> None:
-    config = ServerConfig(port=0, tls_port=0, model="echo", no_tls=True, api_keys=["k", "other"])
+    config = ServerConfig(
+        port=0, tls_port=0, model="echo", no_tls=True, api_keys=["k", "other"], handle_grace=0
+    )
     async with running_app(config) as server:
         ws, _, first_handle = await opened(server, {})
         _, seen = await turn(ws, "hello")
@@ -121,6 +123,28 @@ async def test_spent_unknown_and_foreign_handles_close_1008() -> None:
             code, reason = await closed(probe)
             assert code == 1008 and words in reason, (code, reason)
         await ws.close()
+
+
+async def test_a_replaced_handle_works_for_a_grace_period(echo_server: RunningServer) -> None:
+    """An update lost in flight (the node or the connection died just then) does not lose the
+    session: the handle before it still works for ``handle_grace`` seconds, until the newer
+    one is used."""
+    ws, _, first = await opened(echo_server, {})
+    _, seen = await turn(ws, "remember me")
+    newer = latest_handle(seen)
+    await ws.close()
+    ws = await connect(f"{echo_server.ws}{PATH}?key=k")
+    await ws.send(setup_msg({"handle": first}))  # the update with `newer` never arrived
+    assert "setupComplete" in await recv(ws)
+    assert (await recv(ws))["sessionResumptionUpdate"]["resumable"] is True
+    reply, _ = await turn(ws, "[[history]]")
+    assert reply == "echo: history: remember me"
+    await ws.close()
+    # the newest handle was issued on that connection; `first` is two handles old now
+    probe = await connect(f"{echo_server.ws}{PATH}?key=k")
+    await probe.send(setup_msg({"handle": newer}))
+    code, reason = await closed(probe)
+    assert code == 1008 and "not valid" in reason
 
 
 async def test_resuming_closes_the_old_connection(echo_server: RunningServer) -> None:
@@ -321,3 +345,17 @@ async def test_a_pending_function_call_is_answered_after_resuming(
             break
     assert text == 'echo: get_weather returned {"temp": 21}'
     await ws2.close()
+
+
+async def test_session_lifetime_spans_its_connections() -> None:
+    config = ServerConfig(port=0, tls_port=0, model="echo", no_tls=True, max_session_seconds=1.0)
+    async with running_app(config) as server:
+        ws, _, handle = await opened(server, {})
+        goaway = await recv(ws)
+        assert goaway == {"goAway": {"timeLeft": "0.5s"}}  # notice: at most half the time left
+        code, reason = await closed(ws)
+        assert code == 1000 and "lifetime" in reason
+        probe = await connect(f"{server.ws}{PATH}?key=k")
+        await probe.send(setup_msg({"handle": handle}))
+        code, reason = await closed(probe)
+        assert code == 1008 and "lifetime" in reason

@@ -454,6 +454,8 @@ async def test_cors_preflight_and_other_methods(keyed: RunningServer) -> None:
 
 
 async def test_rate_limit_per_key(keyed: RunningServer) -> None:
+    now = time.time()
+    keyed.app.tokens.clock = lambda: now  # one minute window for the whole test
     for _ in range(5):
         assert (await create(keyed)).status_code == 200
     refused = await create(keyed)
@@ -575,3 +577,87 @@ async def test_whole_setup_locked_without_field_mask(keyed: RunningServer) -> No
         text, usage = await turn(ws, "one two")
     assert text == "echo: one two"
     assert usage["promptTokenCount"] == 2 + 5
+
+
+async def resume(url: str, handle: str | None, **headers: str) -> tuple[str, str]:
+    """Set up (resuming ``handle`` if given); the session id and the handle to resume it."""
+    async with connect(url, additional_headers=headers) as ws:
+        await ws.send(setup(sessionResumption={"handle": handle} if handle else {}))
+        session_id = json.loads(await ws.recv())["setupComplete"]["sessionId"]
+        while True:
+            update = json.loads(await ws.recv()).get("sessionResumptionUpdate")
+            if update and update.get("resumable") and update.get("newHandle"):
+                return session_id, update["newHandle"]
+
+
+async def test_resuming_with_a_token_is_not_a_use_and_the_key_can_resume(
+    keyed: RunningServer,
+) -> None:
+    name = await token(keyed, uses=1)
+    url = keyed.ws + CONSTRAINED + "?access_token=" + name
+    session_id, handle = await resume(url, None)
+    for _ in range(2):  # resuming does not count: the single use is still the first session
+        resumed, handle = await resume(url, handle)
+        assert resumed == session_id
+    # the session belongs to the key that minted the token: the key resumes it too
+    resumed, handle = await resume(keyed.ws + PLAIN, handle, **{"x-goog-api-key": KEY})
+    assert resumed == session_id
+    async with connect(url) as ws:
+        await ws.send(setup())
+        code, reason = await closed_with(ws)
+    assert code == 1008 and "used up" in reason
+
+
+@pytest.fixture
+def redis_url(tmp_path: Any) -> Any:
+    import shutil
+    import socket
+    import subprocess
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is installed by install.sh --dev")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(
+        ["redis-server", *args, "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+async def test_nodes_sharing_redis_share_tokens(redis_url: str) -> None:
+    def config() -> ServerConfig:
+        return ServerConfig(
+            port=0, no_tls=True, model="echo", api_keys=[KEY], store=redis_url, token_rate=2
+        )
+
+    async with running_app(config()) as one, running_app(config()) as two:
+        now = time.time()
+        one.app.tokens.clock = two.app.tokens.clock = lambda: now  # one rate-limit window
+        name = await token(one, uses=1)
+        async with connect(two.ws + CONSTRAINED + "?access_token=" + name) as ws:
+            await ws.send(setup())
+            assert "setupComplete" in await ws.recv()
+        async with connect(one.ws + CONSTRAINED + "?access_token=" + name) as ws:
+            await ws.send(setup())
+            code, reason = await closed_with(ws)
+        assert code == 1008 and "used up" in reason
+        # the rate limit is counted in the store too: 2 per minute per key, over both nodes
+        assert (await create(two)).status_code == 200
+        assert (await create(one)).status_code == 429

@@ -333,7 +333,6 @@ class AsyncSession:
                 self._turn_open = True  # the server is working on a reply
             if update.new_handle:
                 self.resumption_handle = update.new_handle
-                log.debug("session %s: handle %s", self.session_id, update.new_handle[:6])
                 consumed = -1
                 with contextlib.suppress(ValueError, TypeError):
                     consumed = int(update.last_consumed_client_message_index or -1)
@@ -406,7 +405,6 @@ class AsyncSession:
                     handle=self.resumption_handle, transparent=True if opts.transparent else None
                 )
                 setup = base.model_copy(update={"session_resumption": resumption})
-                log.debug("session %s: resuming with %s", self.session_id, resumption.handle)
                 try:
                     ws, first = await dial(setup)
                 except LiveConnectionClosed as exc:

@@ -4,8 +4,11 @@ Keys (each with the resumption lifetime, renewed while a connection holds the se
 counted again from the moment its last connection ends):
 
 * ``session:<id>``: the latest resumable snapshot, with the principal it belongs to;
-* ``handle:<handle>``: the session a handle resumes. Issuing a new handle deletes the one
-  before it, so a handle works until a newer one is issued;
+* ``handle:<handle>``: the session a handle resumes. A handle works until a newer one is
+  issued, give or take a grace of ``grace`` seconds (10 by default) for an update lost in
+  flight: the client that never received the newer handle (its connection or the node died
+  just then) can still resume with the one it has. Resuming with the newer handle ends the
+  grace of the one before at once;
 * ``owner:<id>``: the connection holding the session. A resumption takes the session over
   (and tells every node, so the old connection is closed wherever it is); a connection that
   no longer holds its session cannot write it any more.
@@ -43,9 +46,10 @@ class KeptSession:
 
 
 class SessionKeeper:
-    def __init__(self, store: Store, ttl: float = 7200.0) -> None:
+    def __init__(self, store: Store, ttl: float = 7200.0, grace: float = 10.0) -> None:
         self.store = store
         self.ttl = ttl
+        self.grace = grace
 
     async def load(self, handle: str, principal: str) -> KeptSession:
         """The session ``handle`` resumes; 1008 if the handle is unknown, spent, expired, or
@@ -57,7 +61,11 @@ class SessionKeeper:
         if session_id is None or record is None:
             raise PolicyViolation(_INVALID)
         data = json.loads(record)
-        if data.get("handle") != handle:
+        previous = data.get("previous")
+        if handle == data.get("handle"):
+            if previous:  # the newer handle is in use: the grace of the one before ends
+                await self.store.delete(f"handle:{previous}")
+        elif handle != previous:
             raise PolicyViolation(_INVALID)
         if data["principal"] != principal:
             raise PolicyViolation(
@@ -91,6 +99,7 @@ class SessionKeeper:
                 "snapshot": snapshot,
                 "principal": principal,
                 "handle": handle,
+                "previous": old_handle,
                 "created": created,
                 "saved": time.time(),
             }
@@ -100,7 +109,10 @@ class SessionKeeper:
             return None
         await self.store.put(f"handle:{handle}", session_id, self.ttl)
         if old_handle:
-            await self.store.delete(f"handle:{old_handle}")
+            if self.grace > 0:
+                await self.store.expire(f"handle:{old_handle}", self.grace)
+            else:
+                await self.store.delete(f"handle:{old_handle}")
         return handle
 
     async def touch(self, session_id: str, handle: str | None) -> None:

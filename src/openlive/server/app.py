@@ -89,7 +89,7 @@ class App:
         """Shared state (resumption, tokens): in memory, or Redis for several nodes."""
         self.draining = False
         """Set on SIGTERM: no new sessions, every session told to go away."""
-        self.keeper = SessionKeeper(self.store, config.resumption_ttl)
+        self.keeper = SessionKeeper(self.store, config.resumption_ttl, config.handle_grace)
         self.faults = parse_fault_plan(config.faults)
         self._evictions: asyncio.Task[None] | None = None
         self.voice = VoiceStack(

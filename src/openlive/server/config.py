@@ -61,6 +61,8 @@ SETTINGS: dict[str, str] = {
     "tool_timeout": "seconds a function call waits for its toolResponse before it is cancelled",
     "store": "shared state: memory:// (one node) or redis://HOST:PORT/DB (several nodes)",
     "resumption_ttl": "seconds a session stays resumable after its last connection ends",
+    "handle_grace": "seconds a resumption handle keeps working after a newer one is issued "
+    "(for an update lost in flight; 0 = none)",
     "max_connection_seconds": "each connection ends after this many seconds, with goAway first "
     "(0 = unlimited); the session stays resumable",
     "goaway_notice_seconds": "goAway is sent this long before a connection's end (at most half "
@@ -69,7 +71,7 @@ SETTINGS: dict[str, str] = {
     "max_sessions_per_key": "concurrent sessions per API key on this node (0 = no limit)",
     "idle_timeout": "seconds without a client message before an idle session is closed (0 = never)",
     "max_session_seconds": "total lifetime of a session across its connections (0 = unlimited)",
-    "token_rate": "ephemeral tokens one API key may create per minute",
+    "token_rate": "ephemeral tokens one API key may create per minute (0 = no limit)",
     "faults": "fault injection applied to every session (see docs/faults.md), e.g. "
     "goaway_after=30,stall=2",
     "models": "model map: name -> engine (TOML table; env: name=engine,name=engine)",
@@ -132,6 +134,7 @@ class ServerConfig:
     tool_timeout: float = 60.0
     store: str = "memory://"
     resumption_ttl: float = 7200.0
+    handle_grace: float = 10.0
     max_connection_seconds: float = 0.0
     goaway_notice_seconds: float = 10.0
     drain_seconds: float = 30.0
@@ -176,6 +179,7 @@ class ServerConfig:
             )
         for name in (
             "resumption_ttl",
+            "handle_grace",
             "max_connection_seconds",
             "goaway_notice_seconds",
             "drain_seconds",

@@ -30,9 +30,7 @@ __all__ = ["Authorizer", "Connection", "ConnectionServices", "Opener"]
 
 log = logging.getLogger("openlive.session")
 
-Opener = Callable[
-    [str, ClientMessage, Route, ServerConnection, Grant], Awaitable[SessionRuntime]
-]
+Opener = Callable[[str, ClientMessage, Route, ServerConnection, Grant], Awaitable[SessionRuntime]]
 """Builds the runtime of a session from its id, first message, route, connection and the
 credential's grant (raises :class:`SessionError` to refuse it)."""
 

@@ -114,8 +114,8 @@ class HttpServerConnection(ServerConnection):
             self._pending = None
             self._answering = True
             super().data_received(self._head)
-        if self._answering:
-            return True  # the client is done sending: keep the transport open to answer
+        if self._answering and not self.protocol.eof_sent:
+            return True  # the client is done sending before the answer: keep the transport open
         if self._pending is not None:
             # the request ended early: let websockets' parser see what came and refuse it
             pending, self._pending = bytes(self._pending), None

@@ -192,6 +192,44 @@ const scenarios = {
     other.session.close();
     return { closed: state.closed, otherText: textOf(turns(other.state)[0]) };
   },
+  async tokens() {
+    // mint an ephemeral token (REST, v1alpha), then connect with it as the page would:
+    // the SDK switches to BidiGenerateContentConstrained?access_token=...
+    const minter = new GoogleGenAI({ apiKey: "test-key", httpOptions: { baseUrl, apiVersion: "v1alpha" } });
+    const token = await minter.authTokens.create({
+      config: {
+        uses: 1,
+        expireTime: new Date(Date.now() + 5 * 60 * 1000).toISOString(),
+        liveConnectConstraints: {
+          model: MODEL,
+          config: { responseModalities: [Modality.TEXT], maxOutputTokens: 2 },
+        },
+        lockAdditionalFields: [],
+      },
+    });
+    const page = new GoogleGenAI({ apiKey: token.name, httpOptions: { baseUrl, apiVersion: "v1alpha" } });
+    const connectWith = (state) => {
+      const wake = () => { for (const w of state.waiters.splice(0)) w(); };
+      return page.live.connect({
+        model: MODEL,
+        config: { responseModalities: [Modality.TEXT], maxOutputTokens: 50 },
+        callbacks: {
+          onmessage: (m) => { state.messages.push(m); wake(); },
+          onerror: (e) => { state.error = String(e?.message ?? e); wake(); },
+          onclose: (e) => { state.closed = { code: e.code, reason: e.reason }; wake(); },
+        },
+      });
+    };
+    const first = newState();
+    const session = await connectWith(first);
+    session.sendClientContent({ turns: [userTurn("Hello world")], turnComplete: true });
+    await until(first, () => nTurns(first) >= 1);
+    session.close();
+    const second = newState();
+    connectWith(second); // refused: the close arrives, the connect promise may never settle
+    await until(second, () => second.closed);
+    return { name: token.name, text: textOf(turns(first)[0]), secondClosed: second.closed };
+  },
 };
 
 const run = scenarios[scenario];

@@ -16,7 +16,8 @@ Behaviour (documented in docs/engines.md):
   ``[[fault goaway S]]`` (goAway with S seconds left, then the connection ends),
   ``[[fault close CODE]]`` (close with CODE mid-reply), ``[[fault stall S]]`` (no output for
   S seconds), ``[[fault drop]]`` (the TCP connection is cut, no close frame); each is applied
-  after the reply's first chunk (docs/faults.md);
+  after the reply's first chunk, once per session and text on a node (a resumed client that
+  sends the turn again gets its reply) (docs/faults.md);
 * it honours cancellation between chunks, like every engine;
 * a resumed reply (``continuation``) streams only what follows the text already delivered;
 * input audio is only counted (``audio_chunks``, ``audio_bytes`` in ``/healthz``);
@@ -64,6 +65,7 @@ class EchoBackend(LLMBackend):
         self.context_window = context_window
         self.audio_chunks = 0
         self.audio_bytes = 0
+        self._fired: dict[tuple[str, str], None] = {}
 
     def accept_audio(self, session_id: str, pcm: bytes, rate: int) -> None:
         """Only counts what it is given (the protocol benchmark measures everything before)."""
@@ -96,12 +98,25 @@ class EchoBackend(LLMBackend):
             if i > start:
                 await asyncio.sleep(delay)
             yield TextDelta(request.turn_id, reply[i : i + self.chunk_chars])
-            if i == start and not request.continuation:
+            if i == start and not request.continuation and self._first_time(request, last):
                 for kind, value in _FAULT.findall(last):
                     yield Fault(request.turn_id, kind, float(value or 0))
             if "[[fail]]" in last:
                 raise EngineError("echo engine failure injected by [[fail]]")
         yield GenerationDone(request.turn_id, prompt, len(reply.split()), context_window=window)
+
+    def _first_time(self, request: GenerationRequest, text: str) -> bool:
+        """Fault directives apply once per session and text on this node: a client that
+        resumes and sends the same turn again gets its answer this time."""
+        if not _FAULT.search(text):
+            return False
+        key = (request.session_id.split("~")[0], text)
+        if key in self._fired:
+            return False
+        self._fired[key] = None
+        while len(self._fired) > 4096:
+            self._fired.pop(next(iter(self._fired)))
+        return True
 
     def describe(self) -> dict[str, object]:
         return {
