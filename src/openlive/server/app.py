@@ -246,7 +246,7 @@ class App:
         if config.max_session_seconds:
             left = created + config.max_session_seconds - time.time()
             ends.append((max(0.0, left), 1000, "the session reached its lifetime; start a new one"))
-        expires = getattr(grant, "expires_at", None)
+        expires = grant.expires_at
         if expires is not None:
             ends.append((max(0.0, expires - time.time()), 1008, "ephemeral token expired"))
         if not ends:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -60,8 +59,6 @@ class Connection:
         self.services = services
         self.ws = ws
         self.route = route
-        self._expiry: asyncio.Task[None] | None = None
-        """Closes the session when its ephemeral token expires."""
         self.session_id = secrets.token_urlsafe(12)
 
     async def run(self) -> None:
@@ -117,18 +114,8 @@ class Connection:
             raise InvalidArgument(f"the first message must be setup, not {message.kind}")
         if not message.setup.model:
             raise InvalidArgument("setup.model is required")
-        runtime = await opener(self.session_id, message, self.route, self.ws, grant)
-        if grant.expires_at is not None:
-            self._expiry = asyncio.create_task(self._expire(runtime, grant.expires_at))
-        return runtime
-
-    async def _expire(self, runtime: SessionRuntime, at: float) -> None:
-        """Close the session (1008) when its ephemeral token expires, unless it ended first."""
-        try:
-            await asyncio.wait_for(self.ws.wait_closed(), timeout=max(0.0, at - time.time()))
-        except TimeoutError:
-            log.info("session %s: ephemeral token expired", self.session_id)
-            await runtime.fail(PolicyViolation("ephemeral token expired"))
+        # the opener schedules the end at the token's expireTime (a task of the runtime's)
+        return await opener(self.session_id, message, self.route, self.ws, grant)
 
 
 def _unserved(method: Method) -> str:
