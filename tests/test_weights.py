@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from openlive.errors import WeightsError
-from openlive.weights import SILERO_VAD, WeightSpec, assemble, ensure_weights
+from openlive.weights import (
+    SILERO_VAD,
+    SMART_TURN,
+    WHISPER_BASE,
+    WeightSpec,
+    assemble,
+    ensure_weights,
+)
 
 MODEL = b"not really an onnx model\n" * 1000
 
@@ -142,5 +149,6 @@ def test_weights_cli_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in LLM_CATALOG) and f"{DEFAULT_LLM} (default)" in out
+    assert all(spec.name in out for spec in (WHISPER_BASE, SILERO_VAD, SMART_TURN))
     assert main(["no-such-model"]) == 2
     assert "not one of" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 import openlive.runtime.voice_out as voice_out
 from openlive.audio import float_to_pcm16
 from openlive.models.llm.echo import EchoBackend
-from openlive.models.speech.vad import SileroVad
+from openlive.models.speech.vad import VadModel
 from openlive.server import ServerConfig
 
 from ..conftest import RunningServer, running_app
@@ -121,7 +121,7 @@ async def test_llm_crash(server: RunningServer, monkeypatch: pytest.MonkeyPatch)
 async def test_vad_crash(
     server: RunningServer, monkeypatch: pytest.MonkeyPatch, question_pcm: bytes
 ) -> None:
-    monkeypatch.setattr(SileroVad, "probabilities", raises(RuntimeError("onnxruntime error")))
+    monkeypatch.setattr(VadModel, "infer", raises(RuntimeError("onnxruntime error")))
     ws = await open_session(server, "AUDIO")
     await ws.recv()
     await speak(ws, question_pcm)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from ..errors import EngineError, InvalidArgument, ServerFault
@@ -29,6 +29,7 @@ from ..session import (
     EngineEvent,
     FinishSpeech,
     FlushSpeech,
+    GenerationDone,
     GenerationFailed,
     GenerationRequest,
     LiveSession,
@@ -36,6 +37,7 @@ from ..session import (
     Prefill,
     PushAudio,
     RecognizePartial,
+    ScoreTurn,
     Speak,
     Speculate,
     SpeechAudio,
@@ -48,8 +50,10 @@ from ..session import (
     UserTranscript,
     WatchToolCalls,
 )
+from ..session.activity import FRAME_MS
 from ..session.tools import declared_tools
 from ..types import ServerMessage, Setup
+from .held import HeldReply
 from .observer import SessionObserver
 from .session import SessionRuntime, Transport
 from .voice_in import VoiceIn
@@ -74,6 +78,9 @@ class LiveServices:
     """Seconds a function call may wait for its toolResponse before it is cancelled."""
     binary_frames: bool = False
     record_voice_turn: Callable[[str, dict[str, float]], None] | None = None
+    speculative_replies: bool = True
+    """Start writing a reply on the transcript taken in a silence, before the turn is
+    committed (held, and thrown away if the user goes on)."""
     observer: SessionObserver | None = None
     """Told of turns, replies, tool calls and ends (the server's metrics)."""
 
@@ -110,6 +117,9 @@ class LiveRuntime(SessionRuntime):
         self.voice_out: VoiceOut | None = None
         self._trace: dict[str, float] = {}
         self.engine_key = self.session_id
+        self._held: HeldReply | None = None
+        """A reply being written on a speculative transcript, not shown yet."""
+        self.held_replies_taken = 0
         """What the engines and the scheduler know this connection's session by."""
         self._awaiting_text: float | None = None
         """When the generation that has not sent text yet started (first-text latency)."""
@@ -129,6 +139,7 @@ class LiveRuntime(SessionRuntime):
         owns the admission it holds: :meth:`release` gives it back."""
         resolved = services.registry.resolve(setup.model or "", route.api_version)
         core = LiveSession.create(session_id, resolved.name, setup, time.monotonic())
+        core.state.voice.semantic = services.recognition and services.voice.semantic
         return await cls._build(services, core, route, transport, vertex=vertex)
 
     @classmethod
@@ -194,6 +205,7 @@ class LiveRuntime(SessionRuntime):
         )
         runtime = cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
         runtime.engine_key = key
+        core.first_piece = services.voice.settings.first_piece
         return runtime
 
     def closing_started(self) -> None:
@@ -218,8 +230,11 @@ class LiveRuntime(SessionRuntime):
         elif isinstance(action, CancelGeneration):
             self._cancel_generation(action.turn_id)
         elif isinstance(action, Prefill):
-            if self._prefill is None or self._prefill.done():
-                request = replace(action.request, session_id=self.engine_key)
+            request = replace(action.request, session_id=self.engine_key)
+            if action.speculative and self.services.speculative_replies:
+                self._drop_held()
+                self._held = HeldReply(self.backend, request, self.tasks)
+            elif self._prefill is None or self._prefill.done():
                 self._prefill = self.tasks.spawn(self.backend.prefill(request), "prefill")
         elif isinstance(action, PushAudio):
             self.backend.accept_audio(self.engine_key, action.data, action.rate)
@@ -230,26 +245,33 @@ class LiveRuntime(SessionRuntime):
         elif isinstance(action, StoreAudio):
             self._voice_in().store(action.target)
         elif isinstance(action, BeginUtterance):
+            self._drop_held()
             self._voice_in().begin(action.utterance)
         elif isinstance(action, EndUtterance):
             now = time.monotonic()
             speech_s = self._voice_in().end(action.utterance, action.reuse_speculation)
-            silence_ms = EndpointerSettings.from_setup(self.core.state.setup).silence_ms
+            endpoint = self.core.state.voice.endpoint  # the silence that ended the turn
+            silence_ms = max(0, endpoint.frame - 1 - endpoint.last_voice) * FRAME_MS
             auto = self.core.automatic_activity
             self._trace = {
                 "speech_end_detected": now,
                 "silence_s": silence_ms / 1000 if auto else 0.0,
                 "speech_s": speech_s,
             }
+        elif isinstance(action, ScoreTurn):
+            self._voice_in().score(action.utterance, action.last_voice)
         elif isinstance(action, Speculate):
             self._voice_in().speculate(action.utterance)
         elif isinstance(action, CancelSpeculation):
+            self._drop_held()
             self._voice_in().cancel_speculation()
         elif isinstance(action, RecognizePartial):
             self._voice_in().partial(action.utterance)
         elif isinstance(action, FlushSpeech):
             await self._voice_in().flush()
         elif isinstance(action, Speak):
+            if self._trace and "first_piece" not in self._trace:
+                self._trace["first_piece"] = time.monotonic()  # written, handed to synthesis
             await self._voice_out().speak(action.turn_id, action.text)
         elif isinstance(action, Play):
             await self._voice_out().play(action.turn_id, action.start)
@@ -291,7 +313,22 @@ class LiveRuntime(SessionRuntime):
         if self._generation is not None:
             self._generation.cancel()
         self._generation_turn = request.turn_id
-        self._generation = self.tasks.spawn(self._generate(request), "language model")
+        held, self._held = self._held, None
+        if held is not None and held.matches(request):
+            self.held_replies_taken += 1
+            if self._trace:
+                self._trace["held_reply"] = 1.0
+            events = held.take(request.turn_id)
+        else:
+            if held is not None:
+                held.drop()
+            events = self.backend.generate(request)
+        self._generation = self.tasks.spawn(self._generate(request, events), "language model")
+
+    def _drop_held(self) -> None:
+        if self._held is not None:
+            self._held.drop()
+            self._held = None
 
     def _cancel_generation(self, turn_id: int) -> None:
         task = self._generation
@@ -301,9 +338,11 @@ class LiveRuntime(SessionRuntime):
         if task is not asyncio.current_task():
             task.cancel()
 
-    async def _generate(self, request: GenerationRequest) -> None:
+    async def _generate(
+        self, request: GenerationRequest, events: AsyncIterator[EngineEvent]
+    ) -> None:
         try:
-            async for event in self.backend.generate(request):
+            async for event in events:
                 await self.event(event)
         except EngineError as exc:
             log.warning("session %s: engine error: %s", self.session_id, exc)
@@ -331,6 +370,7 @@ class LiveRuntime(SessionRuntime):
                 language=iat.language_codes[0] if iat and iat.language_codes else None,
                 prefix_ms=_prefix_ms(setup),
                 all_input=bool(ric and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"),
+                turn=services.voice.turn_model,
             )
         return self.voice_in
 
@@ -357,6 +397,8 @@ class LiveRuntime(SessionRuntime):
             trace.update(asr_s=event.asr_s, transcript=now)
         elif isinstance(event, TextDelta) and "first_token" not in trace and "transcript" in trace:
             trace["first_token"] = now
+        elif isinstance(event, GenerationDone) and "llm_done" not in trace:
+            trace["llm_done"] = now
         elif isinstance(event, SpeechReady) and "first_segment" not in trace:
             trace.update(first_segment=now, synth_s=event.synth_s, segment_s=event.seconds)
         elif isinstance(event, SpeechAudio):

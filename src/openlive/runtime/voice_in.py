@@ -20,8 +20,16 @@ import numpy as np
 from ..audio.pcm import SPEECH_RATE, Floats, StreamResampler, pcm16_to_float
 from ..models.scheduler import Scheduler
 from ..models.speech.asr import AsrBackend
-from ..models.speech.vad import SileroVad, VadModel
-from ..session import AudioTarget, EngineEvent, SpeechFlushed, UserTranscript, VoiceActivity
+from ..models.speech.turn import SmartTurn
+from ..models.speech.vad import VadModel, VadStream
+from ..session import (
+    AudioTarget,
+    EngineEvent,
+    SpeechFlushed,
+    TurnScore,
+    UserTranscript,
+    VoiceActivity,
+)
 from ..session.listening import MAX_UTTERANCE_S
 from .tasks import TaskOwner
 
@@ -47,8 +55,10 @@ class VoiceIn:
         language: str | None,
         prefix_ms: int,
         all_input: bool = False,
+        turn: Callable[[], Awaitable[SmartTurn | None]] | None = None,
     ) -> None:
         self.emit = emit
+        self._turn_model = turn
         self.tasks = tasks
         self._vad_model = vad
         self.asr = asr
@@ -109,18 +119,20 @@ class VoiceIn:
             self._worker = self.tasks.spawn(self._detect(), "voice activity detection")
 
     async def _detect(self) -> None:
-        vad: SileroVad = (await self._vad_model()).stream()
-        while True:
-            item = await self._queue.get()
-            if isinstance(item, _Flush):
-                await self.emit(SpeechFlushed())
-                continue
-            probabilities = await self.scheduler.run_light(
-                functools.partial(vad.probabilities, item)
-            )
-            self.stats["frames"] += len(probabilities)
-            self._chunk = item
-            await self.emit(VoiceActivity(tuple(probabilities)))
+        # batched with the other sessions' frames; closing frees the session's batch slot
+        vad: VadStream = (await self._vad_model()).open(self.scheduler)
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, _Flush):
+                    await self.emit(SpeechFlushed())
+                    continue
+                probabilities = await vad.probabilities(item)
+                self.stats["frames"] += len(probabilities)
+                self._chunk = item
+                await self.emit(VoiceActivity(tuple(probabilities)))
+        finally:
+            vad.close()
 
     # ---- the core's decisions ----
 
@@ -163,7 +175,24 @@ class VoiceIn:
     def speculate(self, utterance: int) -> None:
         self._cancel(self._speculation)
         audio = self._audio()
-        self._speculation = self.tasks.spawn(self._interim(utterance, audio), "speech recognition")
+        self._speculation = self.tasks.spawn(
+            self._interim(utterance, audio, speculative=True), "speech recognition"
+        )
+
+    def score(self, utterance: int, last_voice: int) -> None:
+        """Ask the end-of-turn model about the utterance so far (beside detection)."""
+        audio = self._audio()
+        self.tasks.spawn(self._score(utterance, last_voice, audio), "end-of-turn model")
+
+    async def _score(self, utterance: int, last_voice: int, audio: Floats) -> None:
+        model = await self._turn_model() if self._turn_model is not None else None
+        if model is None:
+            await self.emit(TurnScore(utterance, last_voice, -1.0))
+            return
+        probability = await self.scheduler.run(
+            functools.partial(model.probability, audio), compute=False
+        )
+        await self.emit(TurnScore(utterance, last_voice, probability))
 
     def cancel_speculation(self) -> None:
         self._cancel(self._speculation)
@@ -190,9 +219,9 @@ class VoiceIn:
             return ""
         return await self.scheduler.run(lambda: asr.transcribe(audio, self.language))
 
-    async def _interim(self, utterance: int, audio: Floats) -> str:
+    async def _interim(self, utterance: int, audio: Floats, speculative: bool = False) -> str:
         text = await self._transcribe(audio)
-        await self.emit(UserTranscript(utterance, text, final=False))
+        await self.emit(UserTranscript(utterance, text, final=False, speculative=speculative))
         return text
 
     async def _recognize(

@@ -106,6 +106,8 @@ class App:
                 timeout=config.remote_timeout,
                 lead_ms=config.audio_lead_ms,
                 chunk_ms=config.audio_chunk_ms,
+                first_piece=config.first_piece,
+                end_of_turn=config.end_of_turn,
             ),
         )
         self.started = time.time()
@@ -356,7 +358,14 @@ class App:
             row["first_sentence_s"] = round(trace["first_segment"] - trace["first_token"], 3)
             row["tts_s"] = round(trace.get("synth_s", 0.0), 3)
             row["segment_audio_s"] = round(trace.get("segment_s", 0.0), 3)
+            synth_start = trace["first_segment"] - trace.get("synth_s", 0.0)
+            if "first_piece" in trace:
+                row["first_piece_s"] = round(trace["first_piece"] - trace["first_token"], 3)
+                row["synth_wait_s"] = round(synth_start - trace["first_piece"], 3)
+            # did synthesis of the first piece start while the LLM was still writing?
+            row["synth_overlaps_llm"] = int(trace.get("llm_done", float("inf")) > synth_start)
         row["detected_to_audio_s"] = round(trace["first_audio"] - end, 3)
+        row["held_reply"] = bool(trace.get("held_reply"))
         self.metrics.voice_reply(trace["first_audio"] - end)
         self.voice_turns.append(row)
         log.info("voice turn %s", row)

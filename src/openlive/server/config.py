@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..models.llm.catalog import DEFAULT_LLM, LLM_CATALOG
+from ..session.speech_text import FIRST_PIECE_RULES
 
 __all__ = ["CHOICES", "FLAGLESS", "SETTINGS", "ServerConfig", "add_setting_flags", "load_config"]
 
@@ -54,8 +55,12 @@ SETTINGS: dict[str, str] = {
     "tts_url": "OpenAI-compatible base URL for remote speech synthesis",
     "tts_model": "model name sent to remote speech synthesis",
     "tts_voice": "voice name sent to remote speech synthesis",
+    "end_of_turn": "how a spoken turn ends: semantic (an end-of-turn model, unless a client sets "
+    "silenceDurationMs) or silence (a fixed silence)",
     "audio_lead_ms": "how far ahead of real-time playback reply audio is sent",
     "audio_chunk_ms": "duration of each reply audio chunk",
+    "first_piece": "where the first spoken piece of a reply ends: clause (a comma or phrase "
+    "boundary after 3 to 6 words), words (after 4 words) or sentence (its first sentence)",
     "binary_frames": "send server messages as binary frames instead of text",
     "setup_timeout": "seconds a client has to send setup after connecting",
     "tool_timeout": "seconds a function call waits for its toolResponse before it is cancelled",
@@ -86,6 +91,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "llm": tuple(LLM_CATALOG),
     "asr": ("embedded", "remote", "off"),
     "tts": ("embedded", "remote"),
+    "end_of_turn": ("semantic", "silence"),
+    "first_piece": FIRST_PIECE_RULES,
     "log_level": ("debug", "info", "warning", "error"),
     "log_format": ("text", "json"),
 }
@@ -127,8 +134,10 @@ class ServerConfig:
     tts_url: str | None = None
     tts_model: str = "tts-1"
     tts_voice: str = "alloy"
+    end_of_turn: str = "semantic"
     audio_lead_ms: int = 250
     audio_chunk_ms: int = 100
+    first_piece: str = "clause"
     binary_frames: bool = False
     setup_timeout: float = 30.0
     tool_timeout: float = 60.0
@@ -156,11 +165,15 @@ class ServerConfig:
             )
         if self.asr not in ("embedded", "remote", "off"):
             raise ConfigError("asr must be embedded, remote or off")
+        if self.end_of_turn not in ("semantic", "silence"):
+            raise ConfigError("end_of_turn must be semantic or silence")
         if self.tts not in ("embedded", "remote"):
             raise ConfigError("tts must be embedded or remote")
         for stage in ("asr", "tts"):
             if getattr(self, stage) == "remote" and not getattr(self, f"{stage}_url"):
                 raise ConfigError(f"{stage} = remote needs {stage}_url")
+        if self.first_piece not in FIRST_PIECE_RULES:
+            raise ConfigError(f"first_piece must be one of {', '.join(FIRST_PIECE_RULES)}")
         if not 20 <= self.audio_chunk_ms <= 500:
             raise ConfigError("audio_chunk_ms must be between 20 and 500")
         if bool(self.tls_cert) != bool(self.tls_key):

@@ -10,11 +10,17 @@ counts time in frames. Settings follow ``realtimeInputConfig.automaticActivityDe
 * ``silenceDurationMs`` (default 500): how long the silence must hold to end the turn.
 * ``prefixPaddingMs`` (default 300): audio kept from before the detected start, so the first
   syllable is not cut.
+
+The semantic rule (when the server has its end-of-turn model and the client sets no
+``silenceDurationMs``): ``ask_ms`` into a silence the end-of-turn model is asked whether the
+user has finished, and asked again every ``reask_ms`` while the silence holds; the turn ends as
+soon as it says so (probability ≥ ``finish_threshold``), and at ``silence_ms`` (the cap) in
+any case. ``endOfSpeechSensitivity`` moves the threshold: HIGH ends sooner, LOW later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from pydantic import BaseModel
@@ -23,6 +29,10 @@ from ..types import Setup
 
 __all__ = [
     "FRAME_MS",
+    "SEMANTIC_ASK_MS",
+    "SEMANTIC_CAP_MS",
+    "SEMANTIC_FLOOR_MS",
+    "SEMANTIC_THRESHOLD",
     "ActivityChange",
     "EndpointState",
     "Endpointer",
@@ -30,6 +40,16 @@ __all__ = [
 ]
 
 FRAME_MS = 32
+SEMANTIC_ASK_MS = 160
+"""How far into a silence the end-of-turn model is first asked."""
+SEMANTIC_FLOOR_MS = 288
+"""The shortest silence that ends a turn under the semantic rule: a comma's pause after a
+phrase that could end a sentence ("Good morning, | how are you?") is usually shorter."""
+SEMANTIC_CAP_MS = 1200
+"""The longest silence the semantic rule waits for (the model keeps saying "not finished")."""
+SEMANTIC_THRESHOLD = 0.8
+"""S = 160 ms, T = 0.8, C = 1200 ms: the pick of the endpointing eval (benchmarks/RESULTS.md):
+half the mid-sentence cuts of a fixed 500 ms silence for the same mean wait."""
 
 
 class ActivityChange(Enum):
@@ -44,6 +64,14 @@ class EndpointerSettings:
     end_threshold: float = 0.35
     silence_ms: int = 500
     prefix_padding_ms: int = 300
+    semantic: bool = False
+    """The end-of-turn model decides; ``silence_ms`` is then the cap."""
+    ask_ms: int = 160
+    reask_ms: int = 192
+    floor_ms: int = 0
+    """Under the semantic rule, the shortest silence that ends a turn the model says is
+    finished."""
+    finish_threshold: float = 0.5
 
     @classmethod
     def from_config(
@@ -64,18 +92,35 @@ class EndpointerSettings:
         )
 
     @classmethod
-    def from_setup(cls, setup: Setup) -> EndpointerSettings:
+    def from_setup(cls, setup: Setup, semantic: bool = False) -> EndpointerSettings:
         """The settings of ``realtimeInputConfig.automaticActivityDetection`` (defaults when
-        absent)."""
+        absent). ``semantic``: the server can run its end-of-turn model, which then decides
+        unless the client set ``silenceDurationMs``."""
         ric = setup.realtime_input_config
         aad = ric.automatic_activity_detection if ric else None
-        if aad is None:
-            return cls()
-        return cls.from_config(
-            aad.start_of_speech_sensitivity,
-            aad.end_of_speech_sensitivity,
-            aad.silence_duration_ms,
-            aad.prefix_padding_ms,
+        settings = cls()
+        if aad is not None:
+            settings = cls.from_config(
+                aad.start_of_speech_sensitivity,
+                aad.end_of_speech_sensitivity,
+                aad.silence_duration_ms,
+                aad.prefix_padding_ms,
+            )
+        if not semantic or (aad is not None and aad.silence_duration_ms is not None):
+            return settings
+        end = (aad.end_of_speech_sensitivity or "") if aad is not None else ""
+        threshold = SEMANTIC_THRESHOLD
+        if end.endswith("HIGH"):
+            threshold -= 0.2
+        elif end.endswith("LOW"):
+            threshold += 0.1
+        return replace(
+            settings,
+            semantic=True,
+            silence_ms=SEMANTIC_CAP_MS,
+            ask_ms=SEMANTIC_ASK_MS,
+            floor_ms=SEMANTIC_FLOOR_MS,
+            finish_threshold=threshold,
         )
 
     @property

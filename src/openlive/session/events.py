@@ -41,6 +41,7 @@ __all__ = [
     "PushAudio",
     "RecognizePartial",
     "SamplingParams",
+    "ScoreTurn",
     "Send",
     "Speak",
     "Speculate",
@@ -55,6 +56,7 @@ __all__ = [
     "TextPart",
     "ToolSpec",
     "ToolTimeout",
+    "TurnScore",
     "UserTranscript",
     "VoiceActivity",
     "WatchToolCalls",
@@ -230,6 +232,19 @@ class UserTranscript:
     text: str
     final: bool
     asr_s: float = 0.0
+    speculative: bool = False
+    """An interim transcript of everything said, taken in a silence that may end the turn."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnScore:
+    """The end-of-turn model's answer for ``utterance`` as it was at frame ``last_voice``:
+    the probability that the user has finished (negative: no answer, the model is not
+    available)."""
+
+    utterance: int
+    last_voice: int
+    probability: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +282,7 @@ class Fault:
 
 EngineEvent = (
     Fault
+    | TurnScore
     | TextDelta
     | FunctionCalls
     | ToolTimeout
@@ -297,9 +313,12 @@ class StartGeneration:
 @dataclass(frozen=True, slots=True)
 class Prefill:
     """Read this prompt ahead of time (what the user is still saying): the reply that follows
-    then only has to read the words that changed."""
+    then only has to read the words that changed. ``speculative``: the transcript was taken in
+    a silence that may end the turn, so the runtime may start writing the reply itself and
+    hold it (the reply's request, when it comes, is the same one but for its turn id)."""
 
     request: GenerationRequest
+    speculative: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +378,15 @@ class EndUtterance:
 
     utterance: int
     reuse_speculation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTurn:
+    """Ask the end-of-turn model whether the user has finished (the utterance so far, whose
+    last voiced frame is ``last_voice``)."""
+
+    utterance: int
+    last_voice: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +469,7 @@ class InjectFault:
 
 Action = (
     Checkpoint
+    | ScoreTurn
     | InjectFault
     | Send
     | StartGeneration

@@ -15,8 +15,10 @@ from .events import (
     CancelSpeculation,
     EndUtterance,
     RecognizePartial,
+    ScoreTurn,
     Speculate,
     StoreAudio,
+    TurnScore,
 )
 from .state import SessionState
 
@@ -37,7 +39,7 @@ class Listening:
     state: SessionState
 
     def _endpointer(self) -> Endpointer:
-        settings = EndpointerSettings.from_setup(self.state.setup)
+        settings = EndpointerSettings.from_setup(self.state.setup, self.state.voice.semantic)
         return Endpointer(settings, self.state.voice.endpoint)
 
     def _auto_activity(self) -> bool:
@@ -68,13 +70,59 @@ class Listening:
             v.collected_s += len(probabilities) * FRAME_MS / 1000
         if ended:
             actions.extend(self._end_utterance())
-        elif v.collecting and v.collected_s > MAX_UTTERANCE_S:
-            endpointer.force_end()
+        elif v.collecting and (v.collected_s > MAX_UTTERANCE_S or self._finished(endpointer)):
+            endpointer.force_end()  # too long for recognition, or the model said it ended
             actions.extend(self._end_utterance())
         elif v.collecting:
             actions.extend(self._maybe_speculate(endpointer))
+            actions.extend(self._maybe_score(endpointer))
             actions.extend(self._maybe_partial(endpointer))
         return actions
+
+    def _maybe_score(self, endpointer: Endpointer) -> list[Action]:
+        """Under the semantic rule: ask the end-of-turn model ``ask_ms`` into a silence, and
+        again every ``reask_ms`` while it holds (one question at a time)."""
+        v, settings = self.state.voice, endpointer.settings
+        if not settings.semantic or v.score_pending:
+            return []
+        silence_ms = endpointer.silence_frames() * FRAME_MS
+        if silence_ms < settings.ask_ms:
+            return []
+        if v.scored_voice == endpointer.last_voice and silence_ms < (
+            v.scored_at_ms + settings.reask_ms
+        ):
+            return []
+        v.scored_voice, v.scored_at_ms, v.score_pending = endpointer.last_voice, silence_ms, True
+        return [ScoreTurn(v.utterance, endpointer.last_voice)]
+
+    def _turn_score(self, event: TurnScore) -> list[Action]:
+        """The end-of-turn model's answer: the turn ends now if the user has finished and has
+        not spoken since the question."""
+        v = self.state.voice
+        v.score_pending = False
+        if event.probability < 0:
+            v.semantic = False  # no model: the fixed silence rule from now on
+            return []
+        if not v.collecting or event.utterance != v.utterance:
+            return []
+        endpointer = self._endpointer()
+        if not endpointer.speaking or endpointer.last_voice != event.last_voice:
+            return []
+        if event.probability < endpointer.settings.finish_threshold:
+            return []
+        v.finished_voice = event.last_voice
+        if not self._finished(endpointer):
+            return []  # it ends when the silence reaches the floor, unless speech comes first
+        endpointer.force_end()
+        return self._end_utterance()
+
+    def _finished(self, endpointer: Endpointer) -> bool:
+        """The model said the user has finished, nobody spoke since, and the silence has
+        reached the semantic rule's floor (a comma's pause is shorter)."""
+        v = self.state.voice
+        if v.finished_voice < 0 or v.finished_voice != endpointer.last_voice:
+            return False
+        return endpointer.silence_frames() * FRAME_MS >= endpointer.settings.floor_ms
 
     def _manual_audio(self, seconds: float) -> list[Action]:
         """Audio inside activityStart/activityEnd: all of it belongs to the utterance."""
@@ -94,6 +142,7 @@ class Listening:
         v.collected_s = v.partial_at_s = 0.0
         v.partial_pending = False
         v.speculated_voice = -1
+        v.scored_voice = v.finished_voice = -1
         return [BeginUtterance(v.utterance)]
 
     def _end_utterance(self) -> list[Action]:

@@ -75,6 +75,7 @@ from .events import (
     TextDelta,
     TextPart,
     ToolTimeout,
+    TurnScore,
     UserTranscript,
     VoiceActivity,
     WatchToolCalls,
@@ -124,6 +125,9 @@ class LiveSession(Listening, Calling, Resumption, Window):
         self.state = state
         self._setup_notes: list[str] = []
         self._resumed = False
+        self.first_piece = "clause"
+        """How the first spoken piece of a reply is cut (a server setting, not session state:
+        see :data:`~openlive.session.speech_text.FIRST_PIECE_RULES`)."""
 
     # ---- construction and persistence ----
 
@@ -269,6 +273,8 @@ class LiveSession(Listening, Calling, Resumption, Window):
     def _receive_engine(self, event: EngineEvent, now: float) -> list[Action]:
         if isinstance(event, VoiceActivity):
             return self._voice_activity(event.probabilities, now)
+        if isinstance(event, TurnScore):
+            return self._turn_score(event)
         if isinstance(event, SpeechFlushed):
             return self._flushed()
         if isinstance(event, UserTranscript):
@@ -333,7 +339,8 @@ class LiveSession(Listening, Calling, Resumption, Window):
             actions.append(Send(_model_text(text)))
         if self.speaks:
             turn.unspoken += text
-            pieces, turn.unspoken = split_speakable(turn.unspoken, not turn.speech_requested)
+            first = not turn.speech_requested
+            pieces, turn.unspoken = split_speakable(turn.unspoken, first, self.first_piece)
             for piece in pieces:
                 actions.append(self._speak(turn, piece))
         return actions
@@ -519,8 +526,9 @@ class LiveSession(Listening, Calling, Resumption, Window):
             if event.utterance != v.utterance or not v.collecting:
                 return actions
             v.partial_pending = False
-            if event.text and self.state.turn is None:
-                actions.append(Prefill(self._request(0, pending_user=event.text)))
+            if event.text.strip() and self.state.turn is None:
+                request = self._request(0, pending_user=event.text.strip())
+                actions.append(Prefill(request, speculative=event.speculative))
             if wants and event.text:
                 sc = ServerContent(interim_input_transcription=Transcription(text=event.text))
                 actions.append(Send(ServerMessage(server_content=sc)))

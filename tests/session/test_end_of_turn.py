@@ -1,0 +1,145 @@
+"""The semantic end-of-turn rule in the core: when the end-of-turn model is asked, what its
+answers do, and how client settings choose between it and the fixed silence."""
+
+from __future__ import annotations
+
+from openlive.session import (
+    EndpointerSettings,
+    EndUtterance,
+    LiveSession,
+    ScoreTurn,
+    Speculate,
+    TurnScore,
+    VoiceActivity,
+)
+from openlive.session.activity import FRAME_MS, SEMANTIC_CAP_MS, SEMANTIC_FLOOR_MS
+from openlive.types import Setup
+
+SPEECH = VoiceActivity((0.9,) * 3)
+
+
+def session(semantic: bool = True, **aad: object) -> LiveSession:
+    data: dict[str, object] = {
+        "model": "models/x",
+        "generationConfig": {"responseModalities": ["AUDIO"]},
+    }
+    if aad:
+        data["realtimeInputConfig"] = {"automaticActivityDetection": aad}
+    s = LiveSession.create("s", "x", Setup.model_validate(data), now=0.0)
+    s.state.voice.semantic = semantic
+    s.start()
+    return s
+
+
+def silence(s: LiveSession, frames: int) -> list[object]:
+    out: list[object] = []
+    for _ in range(frames):
+        out.extend(s.receive_engine(VoiceActivity((0.05,)), 0.0))
+    return out
+
+
+def of(kind: type, actions: list[object]) -> list[object]:
+    return [a for a in actions if isinstance(a, kind)]
+
+
+def test_settings_choose_the_rule() -> None:
+    setup = Setup.model_validate({"model": "m"})
+    assert EndpointerSettings.from_setup(setup, semantic=True).semantic
+    assert not EndpointerSettings.from_setup(setup, semantic=False).semantic
+    fixed = Setup.model_validate(
+        {
+            "model": "m",
+            "realtimeInputConfig": {"automaticActivityDetection": {"silenceDurationMs": 300}},
+        }
+    )
+    settings = EndpointerSettings.from_setup(fixed, semantic=True)
+    assert not settings.semantic and settings.silence_ms == 300  # the client's choice wins
+    low = Setup.model_validate(
+        {
+            "model": "m",
+            "realtimeInputConfig": {
+                "automaticActivityDetection": {"endOfSpeechSensitivity": "END_SENSITIVITY_LOW"}
+            },
+        }
+    )
+    high = Setup.model_validate(
+        {
+            "model": "m",
+            "realtimeInputConfig": {
+                "automaticActivityDetection": {"endOfSpeechSensitivity": "END_SENSITIVITY_HIGH"}
+            },
+        }
+    )
+    base = EndpointerSettings.from_setup(setup, semantic=True).finish_threshold
+    assert EndpointerSettings.from_setup(low, semantic=True).finish_threshold > base
+    assert EndpointerSettings.from_setup(high, semantic=True).finish_threshold < base
+
+
+def test_a_finished_answer_ends_the_turn_early_and_keeps_the_speculation() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    asked = silence(s, 5)  # 160 ms: the model is asked, and recognition starts
+    (score,) = of(ScoreTurn, asked)
+    assert of(Speculate, asked)
+    assert not of(EndUtterance, asked)
+    # finished, but a comma's pause is shorter than the floor: it ends when the floor is reached
+    assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.93), 0.0) == []
+    frames = SEMANTIC_FLOOR_MS // FRAME_MS - 5
+    waited = silence(s, frames)
+    assert not of(EndUtterance, waited[:-1])
+    assert waited[-1] == EndUtterance(score.utterance, reuse_speculation=True)
+
+
+def test_a_finished_answer_late_in_the_silence_ends_the_turn_at_once() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)  # the answer is late (a busy machine)
+    ended = s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.93), 0.0)
+    assert ended[-1] == EndUtterance(score.utterance, reuse_speculation=True)
+
+
+def test_an_unfinished_answer_waits_and_asks_again_until_the_cap() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.1), 0.0) == []
+    more = silence(s, 300 // FRAME_MS)  # asked again while the silence holds
+    again = of(ScoreTurn, more)
+    assert again and not of(EndUtterance, more)
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.2), 0.0)
+    # nothing ends it but the cap
+    rest = silence(s, SEMANTIC_CAP_MS // FRAME_MS)
+    assert of(EndUtterance, rest)
+
+
+def test_speech_after_the_question_makes_the_answer_stale() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(SPEECH, 0.0)  # the user goes on ("for ... four people")
+    assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0) == []
+    assert s.state.voice.collecting
+
+
+def test_no_model_falls_back_to_the_fixed_silence() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, -1.0), 0.0)
+    assert not s.state.voice.semantic
+    assert of(EndUtterance, silence(s, 500 // FRAME_MS))
+
+
+def test_without_the_model_nothing_is_asked() -> None:
+    s = session(semantic=False)
+    s.receive_engine(SPEECH, 0.0)
+    out = silence(s, 500 // FRAME_MS + 1)
+    assert not of(ScoreTurn, out) and of(EndUtterance, out)
+
+
+def test_a_client_silence_setting_turns_the_model_off() -> None:
+    s = session(silenceDurationMs=300)
+    s.receive_engine(SPEECH, 0.0)
+    out = silence(s, 300 // FRAME_MS + 1)
+    assert not of(ScoreTurn, out) and of(EndUtterance, out)
