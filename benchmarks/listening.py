@@ -2,7 +2,7 @@
 protocol, voice activity detection and endpointing, per-session VAD (``OPENLIVE_VAD_BATCH=off``,
 as before batching) against batched VAD, side by side in the same run.
 
-    python -m benchmarks.listening [--sessions 25,50,100,200,400] [--measure 20]
+    python -m benchmarks.listening [--sessions 25,50,100,200,400] [--measure 20] [--deflate]
 
 The listening case: each session streams a 30 s loop of 16 kHz PCM16, in 100 ms chunks, each
 sent once its 100 ms have elapsed (a microphone's pace; sessions are spread over the 100 ms
@@ -13,6 +13,11 @@ partial recognitions are asked for, and every turn is answered. Recognition is a
 (``asr = remote`` to an OpenAI-compatible endpoint in this process answering "ok" at once: with
 ``asr = off`` the server skips detection altogether), the echo engine replies with text, and
 the end of a turn is the fixed 500 ms silence (``end_of_turn = silence``).
+
+Clients send uncompressed frames unless ``--deflate`` (permessage-deflate, what websockets
+clients offer by default: it costs the server ~30 us a chunk to inflate and the clients far
+more to compress, which on 2 shared cores would take CPU from the server being measured).
+A variant stops at the first N it does not keep up with (``--keep-going`` runs them all).
 
 Measured per run (a fresh server per run, clients in separate processes):
 * server CPU seconds per session per second of audio (psutil, over the measured window), and

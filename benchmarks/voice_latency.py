@@ -362,7 +362,10 @@ async def main() -> None:
     parser.add_argument("--concurrency", default="1,2,4,8")
     parser.add_argument("--rules", default="clause,words,sentence", help="first_piece rules")
     parser.add_argument("--old-turns", type=int, default=6, help="turns the earlier way")
-    parser.add_argument("--short-silence-turns", type=int, default=0)
+    parser.add_argument(
+        "--fixed-turns", type=int, default=12, help="turns with a fixed silence (same run)"
+    )
+    parser.add_argument("--fixed-ms", type=int, default=500, help="that silence (ms)")
     args = parser.parse_args()
     began = time.monotonic()
     speech = {v: [Question(q, v, espeak(q, v)) for q in QUESTIONS] for v in VOICES}
@@ -414,13 +417,15 @@ async def main() -> None:
             f"  most sessions at once with p95 under 1 s: {max(fine) if fine else 'none'} "
             f"(levels measured: {', '.join(map(str, levels))})"
         )
-        if args.short_silence_turns:
-            aad = {"automatic_activity_detection": {"silence_duration_ms": 300}}
-            short_config = {**CONFIG, "realtime_input_config": aad}
-            short = await talk(
-                main_url, stream_of(speech, 0), args.short_silence_turns, short_config
-            )
-            print(f"  with silenceDurationMs=300: {summary(short)}")
+        if args.fixed_turns:  # the fixed rule a client gets with silenceDurationMs, side by side
+            aad = {"automatic_activity_detection": {"silence_duration_ms": args.fixed_ms}}
+            fixed_config = {**CONFIG, "realtime_input_config": aad}
+            fixed = await talk(main_url, stream_of(speech, 0), args.fixed_turns, fixed_config)
+            semantic = by_rule[rules[0]]
+            print(f"  end of turn: semantic rule (default): {summary(semantic)}")
+            print(f"  end of turn: silenceDurationMs={args.fixed_ms}: {summary(fixed)}")
+            for line in breakdown(fixed):
+                print(line)
         if args.old_turns:
             old = old_questions()
             client = Client(base_url=main_url)
