@@ -2,22 +2,32 @@
 
 Local model work runs on worker threads, never on the event loop. Compute-heavy jobs hold a
 compute slot while they run (one by default: on a small CPU one job using every core beats two
-fighting over them), queued in arrival order. Sessions beyond ``max_sessions`` are refused
+fighting over them). Waiting jobs get the slot by priority, then in arrival order: speech
+recognition (short, and what a spoken reply waits for) before replies, replies before reading a
+prompt ahead of time. Sessions beyond ``max_sessions`` are refused
 with a retry hint instead of degrading everyone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import os
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from ..errors import Overloaded
 
-__all__ = ["Scheduler"]
+__all__ = ["PREFILL", "RECOGNITION", "REPLY", "Scheduler"]
+
+RECOGNITION = 0
+REPLY = 1
+PREFILL = 2
+"""Compute priorities (lower first)."""
 
 T = TypeVar("T")
 _DONE = object()
@@ -46,14 +56,14 @@ class Scheduler:
         self._side_jobs = 0
         self._side_idle = threading.Event()
         self._side_idle.set()
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: _PrioritySlots | None = None
         self._compute_slots = compute_slots
         self._sessions: set[str] = set()
 
-    def _slot(self) -> asyncio.Semaphore:
+    def _slot(self, priority: int = REPLY) -> AbstractAsyncContextManager[None]:
         if self._slots is None:
-            self._slots = asyncio.Semaphore(self._compute_slots)
-        return self._slots
+            self._slots = _PrioritySlots(self._compute_slots)
+        return self._slots.hold(priority)
 
     # ---- admission ----
 
@@ -74,12 +84,12 @@ class Scheduler:
 
     # ---- work ----
 
-    async def run(self, fn: Callable[[], T], *, compute: bool = True) -> T:
+    async def run(self, fn: Callable[[], T], *, compute: bool = True, priority: int = REPLY) -> T:
         """Run ``fn`` on a worker thread (holding a compute slot when ``compute``)."""
         loop = asyncio.get_running_loop()
         if not compute:
             return await loop.run_in_executor(self._aux, fn)
-        async with self._slot():
+        async with self._slot(priority):
             return await loop.run_in_executor(self._compute, fn)
 
     async def run_light(self, fn: Callable[[], T]) -> T:
@@ -110,7 +120,7 @@ class Scheduler:
         self._side_idle.wait(timeout=limit)
 
     async def stream(
-        self, produce: Callable[[threading.Event], Iterator[T]]
+        self, produce: Callable[[threading.Event], Iterator[T]], priority: int = REPLY
     ) -> AsyncGenerator[T, None]:
         """Run a producing generator on a worker thread, holding a compute slot, and yield
         its items on the event loop as they come. Closing the consumer sets the stop event the
@@ -131,7 +141,7 @@ class Scheduler:
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-        async with self._slot():
+        async with self._slot(priority):
             future = loop.run_in_executor(self._compute, work)
             try:
                 while True:
@@ -153,6 +163,47 @@ class Scheduler:
                 pool.shutdown(wait=True, cancel_futures=True)
 
         await asyncio.get_running_loop().run_in_executor(None, stop_all)
+
+
+class _PrioritySlots:
+    """``n`` slots; a freed slot goes to the waiter of lowest (priority, arrival)."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @asynccontextmanager
+    async def hold(self, priority: int) -> AsyncIterator[None]:
+        await self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release()  # granted just as the waiter gave up: pass it on
+            else:
+                self._waiters = [w for w in self._waiters if w[2] is not future]
+                heapq.heapify(self._waiters)
+            raise
+
+    def _release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)  # the slot passes straight to it
+                return
+        self._free += 1
 
 
 class _Failure:

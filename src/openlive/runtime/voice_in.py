@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from ..audio.pcm import SPEECH_RATE, Floats, StreamResampler, pcm16_to_float
-from ..models.scheduler import Scheduler
+from ..models.scheduler import RECOGNITION, Scheduler
 from ..models.speech.asr import AsrBackend
 from ..models.speech.turn import SmartTurn
 from ..models.speech.vad import VadModel, VadStream
@@ -217,7 +217,9 @@ class VoiceIn:
         asr = self.asr
         if asr is None:
             return ""
-        return await self.scheduler.run(lambda: asr.transcribe(audio, self.language))
+        return await self.scheduler.run(
+            lambda: asr.transcribe(audio, self.language), priority=RECOGNITION
+        )
 
     async def _interim(self, utterance: int, audio: Floats, speculative: bool = False) -> str:
         text = await self._transcribe(audio)

@@ -47,7 +47,7 @@ from ...session import (
     ToolSpec,
 )
 from ...weights import WeightSpec
-from ..scheduler import Scheduler
+from ..scheduler import PREFILL, Scheduler
 from .base import LLMBackend
 from .chat import chat_messages, effective_tool_mode, openai_tools
 from .constrained import decode_constrained
@@ -311,7 +311,7 @@ class LlamaBackend(LLMBackend):
     async def prefill(self, request: GenerationRequest) -> None:
         if not self.loaded:
             return
-        await self.scheduler.run(lambda: self._prefill(request))
+        await self.scheduler.run(lambda: self._prefill(request), priority=PREFILL)
 
     def _prefill(self, request: GenerationRequest) -> None:
         from llama_cpp import Llama

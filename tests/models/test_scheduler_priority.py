@@ -1,0 +1,49 @@
+"""The compute slot goes to waiting jobs by priority, then in arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from openlive.models.scheduler import PREFILL, RECOGNITION, REPLY, Scheduler
+
+
+async def test_waiting_jobs_get_the_slot_by_priority() -> None:
+    scheduler = Scheduler(threads=1)
+    gate = threading.Event()
+    order: list[str] = []
+
+    def blocker() -> None:
+        gate.wait(5)
+
+    def job(name: str) -> None:
+        order.append(name)
+
+    first = asyncio.create_task(scheduler.run(blocker))
+    await asyncio.sleep(0.05)  # it holds the slot
+    waiting = [
+        asyncio.create_task(scheduler.run(lambda: job("prefill"), priority=PREFILL)),
+        asyncio.create_task(scheduler.run(lambda: job("reply 1"), priority=REPLY)),
+        asyncio.create_task(scheduler.run(lambda: job("recognition"), priority=RECOGNITION)),
+        asyncio.create_task(scheduler.run(lambda: job("reply 2"), priority=REPLY)),
+    ]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(first, *waiting)
+    assert order == ["recognition", "reply 1", "reply 2", "prefill"]
+    await scheduler.shutdown()
+
+
+async def test_a_waiter_that_gives_up_does_not_keep_the_slot() -> None:
+    scheduler = Scheduler(threads=1)
+    gate = threading.Event()
+    first = asyncio.create_task(scheduler.run(lambda: gate.wait(5)))
+    await asyncio.sleep(0.05)
+    quitter = asyncio.create_task(scheduler.run(lambda: None, priority=RECOGNITION))
+    await asyncio.sleep(0.02)
+    quitter.cancel()
+    gate.set()
+    await first
+    # the slot is free again: a later job runs at once
+    assert await asyncio.wait_for(scheduler.run(lambda: 42), 5) == 42
+    await scheduler.shutdown()
