@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from openlive.server import App, ServerConfig
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, free_port
 
 LOOP_GUARD_S = float(os.environ.get("OPENLIVE_LOOP_GUARD_MS", "1000")) / 1000
 """A test fails when a server's event loop was blocked longer than this (a generous bound:
@@ -72,3 +77,35 @@ async def echo_server() -> AsyncIterator[RunningServer]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real ``redis-server`` of the test's own (installed by ``scripts/install.sh --dev``),
+    on a free port, discarded afterwards."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is installed by scripts/install.sh --dev")
+    port = free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(
+        ["redis-server", *args, "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -87,3 +88,9 @@ def start_server(
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"openlive serve did not start in {timeout} s:\n{log.read_text()}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 
 from openlive.models.llm.catalog import DEFAULT_LLM, llm_weights
 
-from .helpers import ServerProcess, start_server
+from .helpers import ServerProcess, free_port, start_server
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +30,6 @@ def embedded_serve(
     server = start_server(tmp, "--llm-path", str(gguf_path), "--n-ctx", "8192")
     yield server
     server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -608,39 +608,6 @@ async def test_resuming_with_a_token_is_not_a_use_and_the_key_can_resume(
     assert code == 1008 and "used up" in reason
 
 
-@pytest.fixture
-def redis_url(tmp_path: Any) -> Any:
-    import shutil
-    import socket
-    import subprocess
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is installed by install.sh --dev")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(
-        ["redis-server", *args, "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            time.sleep(0.05)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.kill()
-        proc.wait()
-
-
 async def test_nodes_sharing_redis_share_tokens(redis_url: str) -> None:
     def config() -> ServerConfig:
         return ServerConfig(
