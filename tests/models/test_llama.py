@@ -144,3 +144,39 @@ async def test_close_frees_the_model_on_its_thread(gguf_path: Path) -> None:
     await own.close()
     assert own._llm is None and not own._states
     await scheduler.shutdown()
+
+
+async def test_a_paused_reply_goes_on_exactly_as_if_alone(backend: LlamaBackend) -> None:
+    story = [ChatMessage.of_text("user", "Tell a long story about a lighthouse keeper.")]
+    alone, _ = await ask(backend, "p1", 1, story, temperature=1.0, seed=5, max_tokens=120)
+
+    pauses = backend.stats.get("pauses", 0)
+    first_at: list[int] = []
+    chars: list[int] = [0]
+
+    async def long() -> str:
+        request = GenerationRequest(
+            "p2",
+            1,
+            "You are a helpful assistant. Answer briefly.",
+            tuple(story),
+            SamplingParams(temperature=1.0, seed=5, max_tokens=120),
+        )
+        text = ""
+        async for event in backend.generate(request):
+            if isinstance(event, TextDelta):
+                text += event.text
+                chars[0] = len(text)
+        return text
+
+    async def short() -> str:
+        while chars[0] < 120:  # well past the reply's first tokens
+            await asyncio.sleep(0.01)
+        first_at.append(chars[0])
+        text, _ = await ask(backend, "p3", 1, [ChatMessage.of_text("user", "Say OK.")])
+        return text
+
+    shared, ok = await asyncio.gather(long(), short())
+    assert ok
+    assert backend.stats.get("pauses", 0) > pauses  # the long reply gave the model up
+    assert shared == alone  # and went on with the same state, sampler and random draws

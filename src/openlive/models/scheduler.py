@@ -4,8 +4,10 @@ Local model work runs on worker threads, never on the event loop. Compute-heavy 
 compute slot while they run (one by default: on a small CPU one job using every core beats two
 fighting over them). Waiting jobs get the slot by priority, then in arrival order: speech
 recognition (short, and what a spoken reply waits for) before replies, replies before reading a
-prompt ahead of time. Sessions beyond ``max_sessions`` are refused
-with a retry hint instead of degrading everyone.
+prompt ahead of time. A long reply gives the slot up between tokens (see :meth:`Scheduler.stream`)
+once its first tokens are out: to recognition and to other replies' first tokens at once, and
+to other long replies in turns of :data:`SLICE_SECONDS`. Sessions beyond ``max_sessions`` are
+refused with a retry hint instead of degrading everyone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import heapq
 import itertools
 import os
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,15 +25,23 @@ from typing import TypeVar
 
 from ..errors import Overloaded
 
-__all__ = ["PREFILL", "RECOGNITION", "REPLY", "Scheduler"]
+__all__ = ["CONTINUATION", "PAUSE", "PREFILL", "RECOGNITION", "REPLY", "SLICE_SECONDS", "Scheduler"]
 
 RECOGNITION = 0
 REPLY = 1
-PREFILL = 2
-"""Compute priorities (lower first)."""
+CONTINUATION = 2
+PREFILL = 3
+"""Compute priorities (lower first): speech recognition, a reply's first tokens, the rest of a
+reply that gave its slot up, reading a prompt ahead of time."""
+SLICE_SECONDS = 0.3
+"""How long a reply keeps the slot while another reply's continuation waits."""
+PAUSE: object = object()
+"""Yielded by a :meth:`Scheduler.stream` producer to give the compute slot up; the producer is
+resumed (on a compute thread) once the slot is its own again."""
 
 T = TypeVar("T")
 _DONE = object()
+_PAUSED = object()
 
 
 class Scheduler:
@@ -59,6 +70,7 @@ class Scheduler:
         self._slots: _PrioritySlots | None = None
         self._compute_slots = compute_slots
         self._sessions: set[str] = set()
+        self._closing: set[asyncio.Future[None]] = set()
 
     def _slot(self, priority: int = REPLY) -> AbstractAsyncContextManager[None]:
         if self._slots is None:
@@ -119,44 +131,96 @@ class Scheduler:
         """Called by compute jobs between steps (tokens): wait while a side job runs."""
         self._side_idle.wait(timeout=limit)
 
+    def preempt_wanted(self, since: float) -> bool:
+        """Called by a compute job between steps: should it give the slot up (yield
+        :data:`PAUSE`)? Yes when recognition or another reply's first tokens wait, or when
+        another reply's continuation waits and this job has held the slot since ``since``
+        (``time.monotonic()``) for :data:`SLICE_SECONDS`. Safe off the event loop."""
+        slots = self._slots
+        best = slots.best if slots is not None else None
+        if best is None or best > CONTINUATION:
+            return False
+        return best < CONTINUATION or time.monotonic() - since >= SLICE_SECONDS
+
     async def stream(
         self, produce: Callable[[threading.Event], Iterator[T]], priority: int = REPLY
     ) -> AsyncGenerator[T, None]:
-        """Run a producing generator on a worker thread, holding a compute slot, and yield
+        """Run a producing generator on a compute thread, holding a compute slot, and yield
         its items on the event loop as they come. Closing the consumer sets the stop event the
         producer checks between items, and waits for it to return so the slot is really free.
+
+        A producer that yields :data:`PAUSE` gives the slot up: it is queued again at
+        :data:`CONTINUATION` priority and resumed where it stopped (it saves whatever state
+        another job could disturb before pausing, and restores it after).
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()
+        items = produce(stop)
+
+        def post(item: object) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        suspended = False
 
         def work() -> None:
-            try:
-                for item in produce(stop):
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-                    if stop.is_set():
-                        break
-            except BaseException as exc:  # handed to the consumer, re-raised there
-                loop.call_soon_threadsafe(queue.put_nowait, _Failure(exc))
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
-
-        async with self._slot(priority):
-            future = loop.run_in_executor(self._compute, work)
+            nonlocal suspended
+            suspended = False
             try:
                 while True:
-                    item = await queue.get()
-                    if item is _DONE:
+                    try:
+                        item = next(items)
+                    except StopIteration:
                         break
-                    if isinstance(item, _Failure):
-                        raise item.exc
-                    yield item  # type: ignore[misc]
-            finally:
+                    if item is PAUSE and not stop.is_set():
+                        suspended = True
+                        post(_PAUSED)
+                        return
+                    if item is not PAUSE:
+                        post(item)
+                    if stop.is_set():
+                        _close(items)  # here, while the slot is still held
+                        break
+            except BaseException as exc:  # handed to the consumer, re-raised there
+                post(_Failure(exc))
+            post(_DONE)
+
+        paused = False
+        try:
+            while True:
+                async with self._slot(CONTINUATION if paused else priority):
+                    future = loop.run_in_executor(self._compute, work)
+                    paused = False
+                    try:
+                        while True:
+                            item = await queue.get()
+                            if item is _DONE:
+                                return
+                            if item is _PAUSED:
+                                paused = True
+                                break
+                            if isinstance(item, _Failure):
+                                raise item.exc
+                            yield item  # type: ignore[misc]
+                    finally:
+                        if not paused:
+                            stop.set()
+                        await asyncio.shield(future)
+        finally:
+            if suspended:
+                # closed while waiting for the slot: the producer ends on a compute thread
+                # (it takes the model's lock and restores its state: never on the event loop),
+                # after whatever runs there now; the scheduler owns that job
                 stop.set()
-                await asyncio.shield(future)
+                closing = loop.run_in_executor(self._compute, _close, items)
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
 
     async def shutdown(self) -> None:
         """Drop queued jobs and wait (off the event loop) for the running ones to end."""
+
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
         def stop_all() -> None:
             for pool in (self._compute, self._aux, self._light, self._side):
@@ -172,6 +236,11 @@ class _PrioritySlots:
         self._free = n
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self.best: int | None = None
+        """Priority of the first waiter (read by compute threads; written on the loop)."""
+
+    def _update(self) -> None:
+        self.best = self._waiters[0][0] if self._waiters else None
 
     @asynccontextmanager
     async def hold(self, priority: int) -> AsyncIterator[None]:
@@ -187,6 +256,7 @@ class _PrioritySlots:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
+        self._update()
         try:
             await future
         except asyncio.CancelledError:
@@ -195,6 +265,7 @@ class _PrioritySlots:
             else:
                 self._waiters = [w for w in self._waiters if w[2] is not future]
                 heapq.heapify(self._waiters)
+                self._update()
             raise
 
     def _release(self) -> None:
@@ -202,8 +273,16 @@ class _PrioritySlots:
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():
                 future.set_result(None)  # the slot passes straight to it
+                self._update()
                 return
         self._free += 1
+        self._update()
+
+
+def _close(items: Iterator[object]) -> None:
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 class _Failure:

@@ -10,6 +10,10 @@
   is restored, so a session's second turn does not re-read its system prompt and history.
   States are kept in a least-recently-used store bounded in bytes.
 * Generation stops within a token of cancellation (the scheduler's stop event).
+* Once its first :data:`FIRST_TOKENS` are out, a reply gives the model up between tokens when
+  the scheduler says another job should have it (recognition, another reply's first tokens, or
+  another long reply's turn): its KV state and sampler are kept and put back when it resumes,
+  so it goes on exactly as if it had not been paused.
 * The event loop never waits for the model: ``forget`` only queues the session id, and the
   compute thread drops its state before its next use of the store (and never saves state for
   a session forgotten meanwhile). Closing frees the model on the compute thread.
@@ -47,7 +51,7 @@ from ...session import (
     ToolSpec,
 )
 from ...weights import WeightSpec
-from ..scheduler import PREFILL, Scheduler
+from ..scheduler import PAUSE, PREFILL, Scheduler
 from .base import LLMBackend
 from .chat import chat_messages, effective_tool_mode, openai_tools
 from .constrained import decode_constrained
@@ -66,6 +70,8 @@ __all__ = ["LlamaBackend"]
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20}
 """Used for parameters the client leaves unset (the recommended values for Qwen2.5 chat)."""
 CALL_TEMPERATURE = 0.2
+FIRST_TOKENS = 16
+"""Tokens a reply writes before it gives the model up to other sessions' work."""
 REPLY_ROOM = 64
 """Tokens of the context a prompt must leave for the reply (fewer when the cap is lower)."""
 """Ceiling on the temperature while a function call is written: arguments are data."""
@@ -434,6 +440,7 @@ class LlamaBackend(LLMBackend):
         scanner = MarkerScanner(markers, leads)
         written = ""
         generated = 0
+        since = time.monotonic()
         with closing(self._decode(tokens, limit, sampling, stop)) as pieces:
             for piece in pieces:
                 generated += 1
@@ -443,10 +450,34 @@ class LlamaBackend(LLMBackend):
                 if scanner.found is not None or stop.is_set():
                     break
                 self.scheduler.yield_to_side()
+                if generated >= FIRST_TOKENS and self.scheduler.preempt_wanted(since):
+                    yield from self._pause(request.session_id)
+                    since = time.monotonic()
         if scanner.found is None and not stop.is_set() and (rest := scanner.flush()):
             written += rest
             yield TextDelta(request.turn_id, rest)
         return written, generated, scanner.found
+
+    def _pause(self, session_id: str) -> Generator[Any, None, None]:
+        """Give the model up between two tokens of a reply (yield :data:`PAUSE`) and take it
+        back as it was: the KV state, the tokens and the sampler (its random state and
+        penalties) of the generation in progress."""
+        llm = self._llm
+        sampler = llm._sampler
+        self._save(session_id)
+        state = self._states.get(session_id)
+        self.stats["pauses"] = self.stats.get("pauses", 0) + 1
+        self._lock.release()
+        try:
+            yield PAUSE
+        finally:
+            self._lock.acquire()
+            self._drop_forgotten()
+            if self._owner != session_id and state is not None:
+                self._restore(state)
+                self.stats["restores"] += 1
+            self._owner = session_id
+            llm._sampler = sampler
 
     def _calls(
         self,
