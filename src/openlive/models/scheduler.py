@@ -25,14 +25,25 @@ from typing import TypeVar
 
 from ..errors import Overloaded
 
-__all__ = ["CONTINUATION", "PAUSE", "PREFILL", "RECOGNITION", "REPLY", "SLICE_SECONDS", "Scheduler"]
+__all__ = [
+    "CONTINUATION",
+    "INTERIM",
+    "PAUSE",
+    "PREFILL",
+    "RECOGNITION",
+    "REPLY",
+    "SLICE_SECONDS",
+    "Scheduler",
+]
 
 RECOGNITION = 0
 REPLY = 1
 CONTINUATION = 2
-PREFILL = 3
-"""Compute priorities (lower first): speech recognition, a reply's first tokens, the rest of a
-reply that gave its slot up, reading a prompt ahead of time."""
+INTERIM = 3
+PREFILL = 4
+"""Compute priorities (lower first): speech recognition a reply waits for (the turn's, or the
+one taken in a silence), a reply's first tokens, the rest of a reply that gave its slot up,
+interim transcripts of speech still going on, reading a prompt ahead of time."""
 SLICE_SECONDS = 0.3
 """How long a reply keeps the slot while another reply's continuation waits."""
 PAUSE: object = object()

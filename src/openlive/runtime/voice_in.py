@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from ..audio.pcm import SPEECH_RATE, Floats, StreamResampler, pcm16_to_float
-from ..models.scheduler import RECOGNITION, Scheduler
+from ..models.scheduler import INTERIM, RECOGNITION, Scheduler
 from ..models.speech.asr import AsrBackend
 from ..models.speech.turn import SmartTurn
 from ..models.speech.vad import VadModel, VadStream
@@ -213,16 +213,19 @@ class VoiceIn:
     def _audio(self) -> Floats:
         return np.concatenate(self._utterance) if self._utterance else np.zeros(0, np.float32)
 
-    async def _transcribe(self, audio: Floats) -> str:
+    async def _transcribe(self, audio: Floats, priority: int = RECOGNITION) -> str:
         asr = self.asr
         if asr is None:
             return ""
         return await self.scheduler.run(
-            lambda: asr.transcribe(audio, self.language), priority=RECOGNITION
+            lambda: asr.transcribe(audio, self.language), priority=priority
         )
 
     async def _interim(self, utterance: int, audio: Floats, speculative: bool = False) -> str:
-        text = await self._transcribe(audio)
+        # while the user is still speaking the transcript is a nicety (interim transcription,
+        # reading the prompt ahead): it waits behind replies; the one taken in a silence that
+        # may end the turn is what the reply will wait for
+        text = await self._transcribe(audio, RECOGNITION if speculative else INTERIM)
         await self.emit(UserTranscript(utterance, text, final=False, speculative=speculative))
         return text
 
