@@ -21,6 +21,8 @@ if [ "$DEV" = 1 ]; then
   command -v haproxy >/dev/null || need_apt+=(haproxy)
   command -v node >/dev/null || need_apt+=(nodejs)
   command -v npm >/dev/null || need_apt+=(npm)
+  # the vision tests render screens with a real font
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt packages: ${need_apt[*]}"

@@ -204,6 +204,16 @@ async def test_audio_session_with_transcriptions(
     assert messages[-1].server_content.turn_complete
 
 
+def tiny_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
 async def test_realtime_audio_and_video_accepted(echo_serve: ServerProcess) -> None:
     with sdk_client(echo_serve) as client:
         async with client.aio.live.connect(model=MODEL, config=TEXT) as session:
@@ -211,7 +221,7 @@ async def test_realtime_audio_and_video_accepted(echo_serve: ServerProcess) -> N
                 audio=types.Blob(data=b"\x00\x00" * 1600, mime_type="audio/pcm;rate=16000")
             )
             await session.send_realtime_input(
-                video=types.Blob(data=b"\xff\xd8\xff", mime_type="image/jpeg")
+                video=types.Blob(data=tiny_jpeg(), mime_type="image/jpeg")
             )
             await session.send_realtime_input(
                 media=types.Blob(data=b"\x01\x02", mime_type="audio/pcm")

@@ -129,3 +129,24 @@ async def test_weather_story_on_the_remote_engine(llamacpp_server: str) -> None:
                 if message.server_content and message.server_content.turn_complete:
                     break
     assert "sunny" in text.lower() or "21" in text
+
+
+def test_images_reach_a_remote_engine_as_pixels() -> None:
+    """A vision-language model behind an OpenAI-compatible server (vLLM, llama.cpp with a
+    projector) reads the frame itself: it goes as an ``image_url`` data URL part, bytes
+    unchanged, next to the user's words (no such model ships on a package registry, so no
+    server process reads it here)."""
+    import base64
+
+    from openlive.session import InlinePart, TextPart
+
+    frame = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    message = ChatMessage("user", (InlinePart("image/png", frame), TextPart("What is this?")))
+    body = RemoteBackend("http://127.0.0.1:9")._body(
+        GenerationRequest("s", 1, "", (message,), SamplingParams())
+    )
+    content = body["messages"][-1]["content"]
+    image = next(c for c in content if c["type"] == "image_url")
+    head, data = image["image_url"]["url"].split(",", 1)
+    assert head == "data:image/png;base64" and base64.b64decode(data) == frame
+    assert {"type": "text", "text": "What is this?"} in content

@@ -1,4 +1,9 @@
-"""``openlive chat`` and ``openlive models``: a terminal client for a server."""
+"""``openlive chat`` and ``openlive models``: a terminal client for a server.
+
+``openlive chat "question"`` asks one question and prints the reply; without a question it is an
+interactive chat. ``--image PATH`` (repeatable) sends images (JPEG, PNG or WebP) as
+``inlineData`` parts of the first user turn, ahead of its text.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ import sys
 import urllib.request
 from typing import Any
 
-from ..client import Client, Tools
+from ..client import AsyncSession, Client, Tools, to_image_blob
 from ..errors import LiveConnectionClosed
+from ..types import Blob, Content, Part
 
 __all__ = ["chat_command", "models_command"]
 
@@ -23,6 +29,39 @@ QUIT = {"/quit", "/exit", "/q"}
 def _client(args: argparse.Namespace) -> Client:
     context = ssl.create_default_context()
     return Client(base_url=args.url, api_key=args.api_key, ssl=context)
+
+
+def _load_images(paths: list[str]) -> list[Blob]:
+    """The ``--image`` files as blobs; a missing or unsupported file ends the command."""
+    images = []
+    for path in paths:
+        try:
+            images.append(to_image_blob(path))
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"openlive chat: --image {path}: {exc}") from None
+    return images
+
+
+def _user_turn(text: str, images: list[Blob]) -> Content:
+    """A user turn: the images first, then the words."""
+    parts = [Part(inline_data=image) for image in images]
+    parts.append(Part(text=text))
+    return Content(role="user", parts=parts)
+
+
+async def _ask(session: AsyncSession, turn: Content, prefix: str) -> None:
+    """Send one user turn and print the streamed reply."""
+    await session.send_client_content(turns=turn, turn_complete=True)
+    sys.stdout.write(prefix)
+    async for message in session.receive():
+        if message.tool_call is not None:
+            for call in message.tool_call.function_calls:
+                print(f"[tool] {call.name}({json.dumps(call.args)})", file=sys.stderr)
+        if message.text:
+            sys.stdout.write(message.text)
+            sys.stdout.flush()
+    sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 async def _chat(args: argparse.Namespace) -> int:
@@ -35,16 +74,25 @@ async def _chat(args: argparse.Namespace) -> int:
     tools = _load_tools(args.tools) if getattr(args, "tools", None) else None
     if tools is not None:
         config["tools"] = tools.config()
+    images = _load_images(getattr(args, "image", None) or [])
+    question: str | None = getattr(args, "question", None)
     loop = asyncio.get_running_loop()
     try:
         async with client.aio.live.connect(model=args.model, config=config) as session:
+            leave = "" if question is not None else "; /quit to leave"
             print(
-                f"connected to {client.base_url} (session {session.session_id}); /quit to leave",
+                f"connected to {client.base_url} (session {session.session_id}){leave}",
                 file=sys.stderr,
             )
             if tools is not None:
                 session.use_tools(tools)
                 print(f"tools: {', '.join(tools.functions)}", file=sys.stderr)
+            if question is not None:
+                await _ask(session, _user_turn(question, images), "")
+                return 0
+            if images:
+                names = ", ".join(args.image)
+                print(f"images: {names} (sent with your first message)", file=sys.stderr)
             while True:
                 try:
                     line = await loop.run_in_executor(None, lambda: input("you> "))
@@ -54,16 +102,8 @@ async def _chat(args: argparse.Namespace) -> int:
                     return 0
                 if not line.strip():
                     continue
-                await session.send_client_content(turns=line, turn_complete=True)
-                sys.stdout.write("model> ")
-                async for message in session.receive():
-                    if message.tool_call is not None:
-                        for call in message.tool_call.function_calls:
-                            print(f"[tool] {call.name}({json.dumps(call.args)})", file=sys.stderr)
-                    if message.text:
-                        sys.stdout.write(message.text)
-                        sys.stdout.flush()
-                sys.stdout.write("\n")
+                await _ask(session, _user_turn(line, images), "model> ")
+                images = []
     except LiveConnectionClosed as exc:
         hint = ""
         if exc.code == 1006:

@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--tools", default=None, help="a Python file whose public functions the model may call"
     )
+    chat.add_argument(
+        "--image",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="an image (JPEG, PNG or WebP) sent with the first question; repeat for several",
+    )
+    chat.add_argument(
+        "question", nargs="?", default=None, help="ask this and exit (default: a chat)"
+    )
     talk = sub.add_parser("talk", help="a voice conversation (microphone, or WAV in / WAV out)")
     _client_args(talk)
     talk.add_argument("--model", default="gemini-live-2.5-flash-preview", help="model name")
@@ -59,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--system", help="system instruction")
     talk.add_argument("--text", action="store_true", help="ask for text parts beside the audio")
     talk.add_argument("--fast", action="store_true", help="send the file faster than real time")
+    talk.add_argument(
+        "--screen",
+        nargs="?",
+        type=float,
+        const=1.0,
+        default=None,
+        metavar="FPS",
+        help="share the screen beside the voice, FPS frames a second (default 1)",
+    )
     models = sub.add_parser("models", help="list what a server serves")
     _client_args(models)
     return parser

@@ -2,20 +2,22 @@
 
 From a WAV file to a WAV file (``--input question.wav --output answer.wav``), or live with the
 microphone and speaker when the machine has them (``sounddevice`` and PortAudio). Transcripts
-print as they arrive.
+print as they arrive. ``--screen [FPS]`` shares the screen beside the voice, FPS frames a second
+(default 1); where there is no screen to capture the command says so and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import queue
 import ssl
 import sys
 from typing import Any
 
-from ..client import AudioCollector, Client, send_audio
+from ..client import AsyncSession, AudioCollector, Client, NoScreenError, grab_screen, send_audio
 from ..errors import LiveConnectionClosed
 from ..types import ServerMessage
 
@@ -53,15 +55,43 @@ def _show(message: ServerMessage, out: AudioCollector) -> None:
         print("model> [interrupted]", flush=True)
 
 
+async def _share_screen(session: AsyncSession, fps: float) -> None:
+    """Stream the screen until cancelled; a screen that goes away is reported, not raised."""
+    try:
+        await session.stream_frames("screen", fps)
+    except NoScreenError as exc:
+        print(f"openlive talk: screen sharing stopped: {exc}", file=sys.stderr)
+    except LiveConnectionClosed:
+        pass  # the conversation reports the close
+
+
+def _start_screen(args: argparse.Namespace, session: AsyncSession) -> asyncio.Task[None] | None:
+    if args.screen is None:
+        return None
+    print(f"sharing the screen, {args.screen:g} frames a second", file=sys.stderr)
+    return asyncio.create_task(_share_screen(session, args.screen), name="openlive-screen")
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _from_file(args: argparse.Namespace, client: Client) -> int:
     out = AudioCollector()
     async with client.aio.live.connect(model=args.model, config=_config(args)) as session:
-        sender = asyncio.create_task(
-            send_audio(session, args.input, realtime=not args.fast, trailing_silence_ms=1500)
-        )
-        async for message in session.receive():
-            _show(message, out)
-        await sender
+        screen = _start_screen(args, session)
+        try:
+            sender = asyncio.create_task(
+                send_audio(session, args.input, realtime=not args.fast, trailing_silence_ms=1500)
+            )
+            async for message in session.receive():
+                _show(message, out)
+            await sender
+        finally:
+            await _stop(screen)
     out.save(args.output)
     print(f"saved {out.seconds:.1f} s of reply audio to {args.output}", file=sys.stderr)
     return 0 if out.chunks else 1
@@ -119,6 +149,7 @@ async def _live(args: argparse.Namespace, client: Client) -> int:
                 samplerate=24000, channels=1, dtype="int16", blocksize=2400, callback=on_speaker
             ),
         ):
+            screen = _start_screen(args, session)
             try:
                 async for message in session.stream():
                     _show(message, out)
@@ -132,6 +163,7 @@ async def _live(args: argparse.Namespace, client: Client) -> int:
                         pending.clear()
             finally:
                 sender.cancel()
+                await _stop(screen)
     del np
     return 0
 
@@ -145,6 +177,16 @@ def talk_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    screen = getattr(args, "screen", None)
+    if screen is not None:
+        if not screen > 0:
+            print(f"openlive talk: --screen takes a rate above 0, not {screen:g}", file=sys.stderr)
+            return 2
+        try:
+            grab_screen()  # fail here, clearly, rather than mid-conversation
+        except NoScreenError as exc:
+            print(f"openlive talk: --screen: {exc}", file=sys.stderr)
+            return 2
     client = Client(base_url=args.url, api_key=args.api_key, ssl=ssl.create_default_context())
     try:
         if args.input:

@@ -2,6 +2,7 @@
 
 from .audio import AudioCollector, pcm_chunks, send_audio
 from .client import AsyncLive, Client, Live
+from .frames import NoScreenError, frames, grab_screen, to_image_blob
 from .reconnect import Reconnect, ReconnectFailed, ReconnectInfo
 from .session import AsyncSession, LiveCallbacks
 from .sync import Session
@@ -14,6 +15,7 @@ __all__ = [
     "Client",
     "Live",
     "LiveCallbacks",
+    "NoScreenError",
     "Reconnect",
     "ReconnectFailed",
     "ReconnectInfo",
@@ -21,6 +23,9 @@ __all__ = [
     "Tools",
     "declaration_from_function",
     "declaration_from_schema",
+    "frames",
+    "grab_screen",
     "pcm_chunks",
     "send_audio",
+    "to_image_blob",
 ]

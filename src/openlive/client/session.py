@@ -50,6 +50,7 @@ from ..types import (
     ToolResponse,
 )
 from .convert import to_blob, to_contents, to_function_responses
+from .frames import frames, to_image_blob
 from .reconnect import (
     RETRYABLE_CODES,
     Reconnect,
@@ -565,7 +566,9 @@ class AsyncSession:
     ) -> None:
         """Stream one input: exactly one of the keyword arguments.
 
-        ``audio`` bytes are taken as 16 kHz PCM16 mono; ``realtime_input`` takes a whole
+        ``audio`` bytes are taken as 16 kHz PCM16 mono; ``video`` is one image: JPEG, PNG or
+        WebP bytes, a path to such a file, a Pillow image, or a blob (see
+        :func:`~openlive.client.frames.to_image_blob`); ``realtime_input`` takes a whole
         realtimeInput mapping (``{"mediaChunks": [...]}`` and the like) for loose callers.
         """
         given = {
@@ -602,7 +605,7 @@ class AsyncSession:
         elif audio is not None:
             ri = RealtimeInput(audio=to_blob(audio))
         elif video is not None:
-            ri = RealtimeInput(video=to_blob(video, "image/jpeg"))
+            ri = RealtimeInput(video=to_image_blob(video))
         elif media is not None:
             ri = RealtimeInput(media_chunks=[to_blob(media)])
         elif media_chunks is not None:
@@ -678,6 +681,27 @@ class AsyncSession:
             await self._send(
                 ClientMessage(realtime_input=RealtimeInput(media_chunks=[to_blob(chunk)]))
             )
+
+    async def stream_frames(self, source: Any, fps: float = 1.0, **options: Any) -> int:
+        """Send every frame of ``source`` as ``realtimeInput.video``, ``fps`` a second, and
+        return how many were sent.
+
+        ``source`` is a folder of images, a video file, ``"screen"``, or an iterable of images
+        (bytes, paths, Pillow images, blobs); ``options`` go to
+        :func:`~openlive.client.frames.frames` (``max_side=1280``, ``loop=False``). It returns
+        when the source ends; the screen or a looping source streams until the task running it
+        is cancelled or the session closes (:class:`~openlive.errors.LiveConnectionClosed`).
+        Raises :class:`~openlive.client.NoScreenError` where there is no screen to capture.
+        """
+        sent = 0
+        stream = frames(source, fps, **options)
+        try:
+            async for blob in stream:
+                await self._send(ClientMessage(realtime_input=RealtimeInput(video=blob)))
+                sent += 1
+        finally:
+            await stream.aclose()
+        return sent
 
     async def send_media_stream(self, stream: AsyncIterable[Any]) -> None:
         """Send every chunk an async iterable yields, until it ends."""

@@ -88,5 +88,10 @@ class Session:
     def send_media_chunks(self, chunks: Any) -> None:
         self._runner.run(self._inner.send_media_chunks(chunks))
 
+    def stream_frames(self, source: Any, fps: float = 1.0, **options: Any) -> int:
+        """Send every frame of ``source``, ``fps`` a second; how many were sent (blocks until
+        the source ends: see :meth:`AsyncSession.stream_frames`)."""
+        return self._runner.run(self._inner.stream_frames(source, fps, **options))
+
     def close(self) -> None:
         self._runner.run(self._inner.close())

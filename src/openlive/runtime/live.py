@@ -18,6 +18,7 @@ from ..errors import EngineError, InvalidArgument, ServerFault
 from ..models import LLMBackend, ModelRegistry, Scheduler
 from ..models.speech.stack import VoiceStack
 from ..models.speech.tts import TtsBackend
+from ..models.vision.service import Vision
 from ..protocol import Route
 from ..session import (
     Action,
@@ -38,6 +39,7 @@ from ..session import (
     PushAudio,
     RecognizePartial,
     ScoreTurn,
+    SeeFrame,
     Speak,
     Speculate,
     SpeechAudio,
@@ -83,6 +85,10 @@ class LiveServices:
     committed (held, and thrown away if the user goes on)."""
     observer: SessionObserver | None = None
     """Told of turns, replies, tool calls and ends (the server's metrics)."""
+    vision: Vision | None = None
+    """Decodes and describes images for engines that read no pixels."""
+    max_frames: int = 4
+    max_frame_bytes: int = 10 * 1024 * 1024
 
 
 class LiveRuntime(SessionRuntime):
@@ -118,6 +124,8 @@ class LiveRuntime(SessionRuntime):
         self._trace: dict[str, float] = {}
         self.engine_key = self.session_id
         self._held: HeldReply | None = None
+        self._next_frame: SeeFrame | None = None
+        self._seeing: asyncio.Task[None] | None = None
         """A reply being written on a speculative transcript, not shown yet."""
         self.held_replies_taken = 0
         """What the engines and the scheduler know this connection's session by."""
@@ -206,6 +214,8 @@ class LiveRuntime(SessionRuntime):
         runtime = cls(services, core, resolved.backend, transport, tts=tts, vertex=vertex)
         runtime.engine_key = key
         core.first_piece = services.voice.settings.first_piece
+        core.state.vision.max_frames = services.max_frames
+        core.state.vision.max_frame_bytes = services.max_frame_bytes
         return runtime
 
     def closing_started(self) -> None:
@@ -258,6 +268,8 @@ class LiveRuntime(SessionRuntime):
                 "silence_s": silence_ms / 1000 if auto else 0.0,
                 "speech_s": speech_s,
             }
+        elif isinstance(action, SeeFrame):
+            self._see(action)
         elif isinstance(action, ScoreTurn):
             self._voice_in().score(action.utterance, action.last_voice)
         elif isinstance(action, Speculate):
@@ -285,6 +297,30 @@ class LiveRuntime(SessionRuntime):
             self.tasks.spawn(timer, "tool timeout")
         else:  # pragma: no cover - every action is handled above
             raise TypeError(f"unhandled action {action!r}")
+
+    # ---- images ----
+
+    def _see(self, frame: SeeFrame) -> None:
+        """Decode (and, for an engine that reads no pixels, describe) the latest frame off the
+        loop; a frame still waiting when a newer one comes is skipped."""
+        vision = self.services.vision
+        if vision is None:
+            self.note_once("images are passed to the engine undecoded (no vision stage)")
+            return
+        if self._next_frame is not None:
+            vision.skipped += 1
+        self._next_frame = frame
+        if self._seeing is None or self._seeing.done():
+            self._seeing = self.tasks.spawn(self._look(vision), "vision")
+
+    async def _look(self, vision: Vision) -> None:
+        describe = getattr(self.backend, "vision", None) is not None
+        while self._next_frame is not None:
+            frame, self._next_frame = self._next_frame, None
+            if describe:
+                await vision.see(frame.data, frame.mime_type, frame.resolution, frame.where)
+            else:
+                await vision.check(frame.data, frame.mime_type, frame.where)
 
     # ---- reports ----
 

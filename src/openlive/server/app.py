@@ -25,6 +25,8 @@ from .. import __version__
 from ..errors import ConfigError, Overloaded, PolicyViolation
 from ..models import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
 from ..models.speech.stack import VoiceSettings, VoiceStack
+from ..models.vision.service import Vision
+from ..models.vision.stage import VisionStage
 from ..protocol import Grant, KeyChecker, Method, Route, match_route, normalize_path
 from ..runtime import LiveRuntime, LiveServices, SessionRuntime
 from ..runtime.faults import parse_fault_plan
@@ -77,6 +79,18 @@ def build_backends(config: ServerConfig, scheduler: Scheduler) -> dict[str, LLMB
     return backends
 
 
+def build_vision(config: ServerConfig, scheduler: Scheduler, registry: ModelRegistry) -> Vision:
+    """The vision stage (OCR and scene facts), given to the embedded engine, which reads no
+    pixels; images still get decoded and checked with ``vision = off``."""
+    from ..models.llm.llama import LlamaBackend
+
+    vision = Vision(scheduler, VisionStage(threads=scheduler.threads))
+    embedded = registry.backends.get("embedded")
+    if isinstance(embedded, LlamaBackend) and config.vision != "off":
+        embedded.vision = vision
+    return vision
+
+
 class App:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -122,7 +136,11 @@ class App:
         self.refused_connections = 0
         self.metrics = ServerMetrics(self)
         """Prometheus metrics (``/metrics``), in a registry of this server's own."""
+        self.vision = build_vision(config, self.scheduler, self.registry)
         self.live = LiveServices(
+            vision=self.vision,
+            max_frames=config.max_frames,
+            max_frame_bytes=int(config.max_frame_mb * 1024 * 1024),
             registry=self.registry,
             scheduler=self.scheduler,
             voice=self.voice,
@@ -400,6 +418,7 @@ class App:
             "loop_lag_ms": self.loop_monitor.describe(),
             "voice": self.voice.describe(),
             "voice_turns": list(self.voice_turns)[-20:],
+            "vision": {"mode": self.config.vision, **self.vision.stats()},
         }
 
     # ---- WebSocket ----

@@ -61,6 +61,10 @@ SETTINGS: dict[str, str] = {
     "audio_chunk_ms": "duration of each reply audio chunk",
     "first_piece": "where the first spoken piece of a reply ends: clause (a comma or phrase "
     "boundary after 3 to 6 words), words (after 4 words) or sentence (its first sentence)",
+    "vision": "how images and video frames are read for an engine that sees no pixels: embedded "
+    "(text and scene facts from the embedded OCR stage) or off (only named)",
+    "max_frames": "image frames a session holds between turns (older ones are dropped)",
+    "max_frame_mb": "largest image frame accepted, in MiB (larger ones close the session 1007)",
     "binary_frames": "send server messages as binary frames instead of text",
     "setup_timeout": "seconds a client has to send setup after connecting",
     "tool_timeout": "seconds a function call waits for its toolResponse before it is cancelled",
@@ -92,6 +96,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "asr": ("embedded", "remote", "off"),
     "tts": ("embedded", "remote"),
     "end_of_turn": ("semantic", "silence"),
+    "vision": ("embedded", "off"),
     "first_piece": FIRST_PIECE_RULES,
     "log_level": ("debug", "info", "warning", "error"),
     "log_format": ("text", "json"),
@@ -138,6 +143,9 @@ class ServerConfig:
     audio_lead_ms: int = 250
     audio_chunk_ms: int = 100
     first_piece: str = "clause"
+    vision: str = "embedded"
+    max_frames: int = 4
+    max_frame_mb: float = 10.0
     binary_frames: bool = False
     setup_timeout: float = 30.0
     tool_timeout: float = 60.0
@@ -172,6 +180,12 @@ class ServerConfig:
         for stage in ("asr", "tts"):
             if getattr(self, stage) == "remote" and not getattr(self, f"{stage}_url"):
                 raise ConfigError(f"{stage} = remote needs {stage}_url")
+        if self.vision not in ("embedded", "off"):
+            raise ConfigError("vision must be embedded or off")
+        if self.max_frames < 1:
+            raise ConfigError("max_frames must be at least 1")
+        if not 0 < self.max_frame_mb <= 64:
+            raise ConfigError("max_frame_mb must be between 0 and 64")
         if self.first_piece not in FIRST_PIECE_RULES:
             raise ConfigError(f"first_piece must be one of {', '.join(FIRST_PIECE_RULES)}")
         if not 20 <= self.audio_chunk_ms <= 500:

@@ -42,6 +42,7 @@ __all__ = [
     "RecognizePartial",
     "SamplingParams",
     "ScoreTurn",
+    "SeeFrame",
     "Send",
     "Speak",
     "Speculate",
@@ -157,6 +158,8 @@ class GenerationRequest:
     continuation: str = ""
     """Text of the reply already delivered (a session restored mid-reply): the engine writes
     what comes after it, not the whole reply again."""
+    media_resolution: str | None = None
+    """``generationConfig.mediaResolution``: the resolution images are read at."""
 
 
 # ---- engine events (inputs) ----
@@ -460,6 +463,18 @@ class Checkpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SeeFrame:
+    """An image arrived (a ``realtimeInput`` frame or a ``clientContent`` image part): the
+    runtime may decode and describe it ahead of the reply that will read it (dropping it when a
+    newer one arrives first). ``where`` names the field, for an error's reason."""
+
+    mime_type: str
+    data: bytes
+    where: str
+    resolution: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InjectFault:
     """Perform a fault on the connection (see :class:`Fault`)."""
 
@@ -470,6 +485,7 @@ class InjectFault:
 Action = (
     Checkpoint
     | ScoreTurn
+    | SeeFrame
     | InjectFault
     | Send
     | StartGeneration

@@ -83,6 +83,7 @@ from .events import (
 from .features import response_modalities, review_setup
 from .listening import Listening
 from .resumption import Resumption
+from .seeing import Seeing
 from .speech_text import clean_for_speech, split_speakable
 from .state import ActiveTurn, SessionState, SpokenPart
 from .tools import allowed_tools, declared_tools
@@ -116,7 +117,7 @@ def parse_pcm_rate(mime_type: str | None) -> int:
     return 16000
 
 
-class LiveSession(Listening, Calling, Resumption, Window):
+class LiveSession(Listening, Calling, Resumption, Window, Seeing):
     """One Live session's state machine. Create it from a setup, then feed it inputs. Once
     closed (``fail`` or ``client_closed``) it ignores every input: nothing more is generated,
     synthesized or sent."""
@@ -405,7 +406,12 @@ class LiveSession(Listening, Calling, Resumption, Window):
         actions: list[Action] = []
         if self.state.turn is not None and (cc.turns or cc.turn_complete):
             actions.extend(self._interrupt(send=True, now=now))
-        for turn in cc.turns or []:
+        turns = list(cc.turns or [])
+        last_user = max((i for i, t in enumerate(turns) if t.role != "model"), default=-1)
+        for i, turn in enumerate(turns):
+            actions.extend(self._turn_images(turn, "clientContent.turns"))
+            if i == last_user and cc.turn_complete:  # it reads the frames streamed so far
+                turn = Content(role="user", parts=[*self._frames_for_turn(take=True), *turn.parts])
             actions.extend(self._append(turn))
         if cc.turn_complete:
             actions.extend(self._begin_reply(now))
@@ -482,7 +488,8 @@ class LiveSession(Listening, Calling, Resumption, Window):
             seconds = len(blob.data) / 2 / rate
             return [PushAudio(blob.data, rate, detect=False), *self._manual_audio(seconds)]
         if mime.startswith(("image/", "video/")) or kind == "video":
-            return self._note(f"video frames are accepted but not seen by {self.state.model}")
+            where = "realtimeInput.video" if kind == "video" else "realtimeInput.mediaChunks"
+            return self._frame(blob, where)
         raise InvalidArgument(f"realtimeInput MIME type {blob.mime_type!r} is not supported")
 
     def _context_update(self, cu: ContextUpdate) -> list[Action]:
@@ -505,11 +512,11 @@ class LiveSession(Listening, Calling, Resumption, Window):
         actions: list[Action] = []
         if self.state.turn is not None:
             if not self._barge_in():
-                self.state.history.append(Content(role="user", parts=[Part(text=text)]))
+                self.state.history.append(self._user_turn(text))
                 self.state.pending_reply = True
                 return actions
             actions.extend(self._interrupt(send=True, now=now))
-        self.state.history.append(Content(role="user", parts=[Part(text=text)]))
+        self.state.history.append(self._user_turn(text))
         actions.extend(self._begin_reply(now))
         return actions
 
@@ -607,12 +614,15 @@ class LiveSession(Listening, Calling, Resumption, Window):
         self.state.history.append(Content(role="model", parts=[Part(text=turn.sent_text)]))
         reply = self._flush_deferred()
         compressed = self._compress()
-        prompt, output = turn.prompt_tokens, turn.output_tokens
+        prompt, output, images = turn.prompt_tokens, turn.output_tokens, turn.image_tokens
+        details = [ModalityTokenCount(modality="TEXT", token_count=prompt)]
+        if images:
+            details.append(ModalityTokenCount(modality="IMAGE", token_count=images))
         usage = UsageMetadata(
-            prompt_token_count=prompt,
+            prompt_token_count=prompt + images,
             response_token_count=output,
-            total_token_count=prompt + output,
-            prompt_tokens_details=[ModalityTokenCount(modality="TEXT", token_count=prompt)],
+            total_token_count=prompt + images + output,
+            prompt_tokens_details=details,
             response_tokens_details=[
                 ModalityTokenCount(modality="AUDIO" if self.speaks else "TEXT", token_count=output)
             ],
@@ -649,12 +659,14 @@ class LiveSession(Listening, Calling, Resumption, Window):
             )
         messages = tuple(_chat_message(c) for c in self.state.history)
         if pending_user is not None:
-            messages += (ChatMessage.of_text("user", pending_user),)
+            messages += (self._pending_user(pending_user),)
         tools, mode = self._tools()
         self._asked(turn_id)
         turn = self.state.turn
-        if turn is not None and turn.turn_id == turn_id and turn.words_only:
-            tools, mode = (), "NONE"
+        if turn is not None and turn.turn_id == turn_id:
+            turn.image_tokens = self._image_tokens(messages)
+            if turn.words_only:
+                tools, mode = (), "NONE"
         return GenerationRequest(
             session_id=self.state.session_id,
             turn_id=turn_id,
@@ -664,6 +676,7 @@ class LiveSession(Listening, Calling, Resumption, Window):
             tools=tools,
             tool_mode=mode,
             continuation=continuation,
+            media_resolution=self._resolution(),
         )
 
     def _note(self, message: str) -> list[Action]:

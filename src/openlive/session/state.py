@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..types import Content, FunctionResponse, Setup
+from ..types import Blob, Content, FunctionResponse, Setup
 from .activity import EndpointState
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "DeferredResult",
     "SessionState",
     "SpokenPart",
+    "VisionState",
     "VoiceState",
     "WindowState",
 ]
@@ -60,6 +61,8 @@ class ActiveTurn(BaseModel):
     (the model says what it is doing) rather than ending with it."""
     prompt_tokens: int = 0
     output_tokens: int = 0
+    image_tokens: int = 0
+    """Images in the prompt, counted at the per-image rate (``seeing.image_tokens``)."""
 
 
 class BackgroundCall(BaseModel):
@@ -106,6 +109,23 @@ class VoiceState(BaseModel):
     """Utterances whose final transcript is owed."""
     transcribed: bool = False
     """An input transcription was sent (later ones start with a space)."""
+
+
+class VisionState(BaseModel):
+    """Image frames streamed in (``realtimeInput.video``, image ``mediaChunks``) that no turn
+    has read yet, and the limits the runtime set."""
+
+    frames: list[Blob] = []
+    """The latest frames since the last user turn, oldest first, at most ``max_frames``."""
+    max_frames: int = 4
+    """Frames held between turns (older ones are dropped as newer ones arrive)."""
+    per_turn: int = 1
+    """Frames a user turn takes with it (the latest; ``TURN_INCLUDES_ALL_INPUT``: all held)."""
+    max_frame_bytes: int = 10 * 1024 * 1024
+    received: int = 0
+    """Frames received in the session."""
+    last_digest: str = ""
+    """Digest of the last frame a turn took (an unchanged screen is not added again)."""
 
 
 class WindowState(BaseModel):
@@ -157,6 +177,7 @@ class SessionState(BaseModel):
     voice: VoiceState = Field(default_factory=VoiceState)
     playback_end: float = 0.0
     """When the client will have played all reply audio released so far (caller's clock)."""
+    vision: VisionState = Field(default_factory=VisionState)
     window: WindowState = Field(default_factory=WindowState)
     """The context's size in tokens, for ``contextWindowCompression`` and overflow."""
     closed: Literal[False, True] = False

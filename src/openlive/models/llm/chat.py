@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ...session import (
@@ -18,7 +19,10 @@ from ...session import (
     ToolSpec,
 )
 
-__all__ = ["chat_messages", "effective_tool_mode", "openai_tools"]
+__all__ = ["Describe", "chat_messages", "effective_tool_mode", "openai_tools"]
+
+Describe = Callable[[InlinePart], str]
+"""Turns an image part into text, for a model that reads no pixels (the vision stage)."""
 
 
 def openai_tools(tools: tuple[ToolSpec, ...]) -> list[dict[str, Any]]:
@@ -51,7 +55,11 @@ def ends_with_results(messages: tuple[ChatMessage, ...]) -> bool:
 
 
 def chat_messages(
-    system: str, messages: tuple[ChatMessage, ...], *, template: bool = False
+    system: str,
+    messages: tuple[ChatMessage, ...],
+    *,
+    template: bool = False,
+    describe: Describe | None = None,
 ) -> list[dict[str, Any]]:
     """The conversation as chat messages. For a text-only chat template (``template=True``)
     content is always a string (an attachment is named in it) and call arguments are objects,
@@ -60,11 +68,13 @@ def chat_messages(
     if system:
         out.append({"role": "system", "content": system})
     for message in messages:
-        out.extend(_message(message, template))
+        out.extend(_message(message, template, describe))
     return out
 
 
-def _message(message: ChatMessage, template: bool) -> list[dict[str, Any]]:
+def _message(
+    message: ChatMessage, template: bool, describe: Describe | None = None
+) -> list[dict[str, Any]]:
     content: list[dict[str, Any]] = []
     calls: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -75,6 +85,8 @@ def _message(message: ChatMessage, template: bool) -> list[dict[str, Any]]:
             if not template and part.mime_type.startswith("image/"):
                 url = f"data:{part.mime_type};base64,{base64.b64encode(part.data).decode()}"
                 content.append({"type": "image_url", "image_url": {"url": url}})
+            elif describe is not None and part.mime_type.startswith("image/"):
+                content.append({"type": "text", "text": describe(part)})
             else:
                 content.append({"type": "text", "text": f"[{part.mime_type} attachment]"})
         elif isinstance(part, FunctionCallPart):

@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ContextOverflow, EngineError
 from ...session import (
@@ -53,7 +53,7 @@ from ...session import (
 from ...weights import WeightSpec
 from ..scheduler import PAUSE, PREFILL, Scheduler
 from .base import LLMBackend
-from .chat import chat_messages, effective_tool_mode, openai_tools
+from .chat import Describe, chat_messages, effective_tool_mode, openai_tools
 from .constrained import decode_constrained
 from .toolcall import (
     CALL_CLOSE,
@@ -64,6 +64,9 @@ from .toolcall import (
     grounded,
     parse_calls,
 )
+
+if TYPE_CHECKING:
+    from ..vision.service import Vision
 
 __all__ = ["LlamaBackend"]
 
@@ -122,6 +125,8 @@ class LlamaBackend(LLMBackend):
         self._forgotten: deque[str] = deque(maxlen=4096)
         self._grammars: dict[str, str] = {}
         self._native_tools = False
+        self.vision: Vision | None = None
+        """Describes images for the model, which reads no pixels (set by the server)."""
         self.load_seconds: float | None = None
         self.stats = {"restores": 0, "saves": 0, "reused_tokens": 0, "evaluated_tokens": 0}
 
@@ -202,10 +207,11 @@ class LlamaBackend(LLMBackend):
         system = request.system
         if tools and not native:
             system = (system + "\n\n" if system else "") + _tool_instructions(tools)
+        describe = self._describer(request)
         chat = (
-            chat_messages(system, tuple(messages), template=True)
+            chat_messages(system, tuple(messages), template=True, describe=describe)
             if native
-            else _plain_chat(system, messages)
+            else _plain_chat(system, messages, describe)
         )
         extra: dict[str, Any] = {"tools": openai_tools(tools)} if native else {}
         result = self._formatter(messages=chat, **extra)
@@ -218,6 +224,20 @@ class LlamaBackend(LLMBackend):
             result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
         )
         return tokens, stop
+
+    def _describer(self, request: GenerationRequest) -> Describe | None:
+        """Images as the vision stage describes them (on this compute thread when they were
+        not described ahead); without one, only named."""
+        vision = self.vision
+        if vision is None:
+            return None
+        resolution = request.media_resolution
+
+        def describe(part: InlinePart) -> str:
+            facts = vision.context(part.data, part.mime_type, resolution)
+            return f"(The user shows you an image. What it contains:\n{facts}\nEnd of image.)\n"
+
+        return describe
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode(), add_bos=False, special=False))
@@ -617,13 +637,15 @@ class LlamaBackend(LLMBackend):
         }
 
 
-def _as_text(message: ChatMessage) -> str:
-    """A turn for a text-only chat template: images and audio are named, function calls and
-    their results written out."""
+def _as_text(message: ChatMessage, describe: Describe | None = None) -> str:
+    """A turn for a text-only chat template: images described (or named), audio named,
+    function calls and their results written out."""
     out: list[str] = []
     for part in message.parts:
         if isinstance(part, TextPart):
             out.append(part.text)
+        elif isinstance(part, InlinePart) and describe and part.mime_type.startswith("image/"):
+            out.append(describe(part) + "\n")
         elif isinstance(part, InlinePart):
             out.append(f"[{part.mime_type} attachment]")
         elif isinstance(part, FunctionCallPart):
@@ -633,14 +655,16 @@ def _as_text(message: ChatMessage) -> str:
     return "".join(out)
 
 
-def _plain_chat(system: str, messages: list[ChatMessage]) -> list[dict[str, str]]:
+def _plain_chat(
+    system: str, messages: list[ChatMessage], describe: Describe | None = None
+) -> list[dict[str, str]]:
     """The conversation for a template without tool support: every turn as text, turns of
     the same role merged (some templates insist on alternating roles)."""
     chat: list[dict[str, str]] = []
     if system:
         chat.append({"role": "system", "content": system})
     for m in messages:
-        text = _as_text(m)
+        text = _as_text(m, describe)
         if chat and chat[-1]["role"] == m.role:
             chat[-1]["content"] += "\n" + text
         else:
