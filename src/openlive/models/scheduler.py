@@ -80,6 +80,9 @@ class Scheduler:
         self._side_idle.set()
         self._slots: _PrioritySlots | None = None
         self._compute_slots = compute_slots
+        self.preempt = os.environ.get("OPENLIVE_PREEMPT", "on") != "off"
+        """Long replies give the slot up between tokens (``OPENLIVE_PREEMPT=off``: a reply
+        holds it to its end, the earlier rule, kept as the benchmarks' baseline)."""
         self._sessions: set[str] = set()
         self._closing: set[asyncio.Future[None]] = set()
 
@@ -148,7 +151,7 @@ class Scheduler:
         another reply's continuation waits and this job has held the slot since ``since``
         (``time.monotonic()``) for :data:`SLICE_SECONDS`. Safe off the event loop."""
         slots = self._slots
-        best = slots.best if slots is not None else None
+        best = slots.best if slots is not None and self.preempt else None
         if best is None or best > CONTINUATION:
             return False
         return best < CONTINUATION or time.monotonic() - since >= SLICE_SECONDS
