@@ -66,10 +66,10 @@ def screen(k: int, size: tuple[int, int]) -> bytes:
 
 
 def stage_costs(frames: int) -> None:
-    stage = VisionStage(threads=2)
+    stage = VisionStage(threads=1)  # as the server runs it
     stage.load()
     stage.describe_frame(screen(0, (1280, 720)), "image/jpeg")  # warm-up
-    print("vision stage per frame (decode + scale + OCR + scene facts, 2 threads), ms:")
+    print("vision stage per frame (decode + scale + OCR + scene facts, 1 thread as served), ms:")
     for size in ((1280, 720), (1920, 1080)):
         for level in ("MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM", "MEDIA_RESOLUTION_HIGH"):
             costs: list[float] = []

@@ -17,10 +17,15 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
+from openlive import Client
+from openlive.client import AudioCollector, send_audio
+
 from ..conformance.test_google_genai import sdk_client
 from ..conformance.test_js_genai import JS
 from ..helpers import ServerProcess
 from ..images import error_dialog, note, shape
+from ..speech import espeak
+from .test_voice import VOICE
 
 pytestmark = [pytest.mark.model, pytest.mark.asyncio(loop_scope="session")]
 
@@ -177,3 +182,21 @@ console.log(JSON.stringify({ text }));
     assert out.returncode == 0, out.stderr
     text = json.loads(out.stdout)["text"].lower()
     assert "quota" in text or "/home" in text, text
+
+
+async def test_voice_question_about_the_shared_screen(embedded_serve: ServerProcess) -> None:
+    """In voice: the screen is shared, the question is spoken (by an espeak-ng voice the
+    server does not use), the spoken answer reads the error back."""
+    client = Client(base_url=embedded_serve.http_url)
+    out = AudioCollector()
+    frame = jpeg(error_dialog("Error: File not found: report.pdf"))
+    question = espeak("Read me the error message on my screen.", "en-us+m3", 160)
+    async with client.aio.live.connect(model=MODEL, config=VOICE) as session:
+        await session.send_realtime_input(video=frame)
+        sender = asyncio.create_task(send_audio(session, question, trailing_silence_ms=1500))
+        async for message in session.receive():
+            out.add(message)
+        await sender
+    said = " ".join(out.output_transcript).lower()
+    assert out.seconds > 0.5, said
+    assert "report" in said or "not found" in said, said

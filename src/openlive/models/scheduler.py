@@ -145,6 +145,12 @@ class Scheduler:
         """Called by compute jobs between steps (tokens): wait while a side job runs."""
         self._side_idle.wait(timeout=limit)
 
+    @property
+    def busy(self) -> bool:
+        """A compute job is running or waiting (background work may hold back)."""
+        slots = self._slots
+        return slots is not None and (slots.free == 0 or slots.best is not None)
+
     def preempt_wanted(self, since: float) -> bool:
         """Called by a compute job between steps: should it give the slot up (yield
         :data:`PAUSE`)? Yes when recognition or another reply's first tokens wait, or when
@@ -255,6 +261,10 @@ class _PrioritySlots:
 
     def _update(self) -> None:
         self.best = self._waiters[0][0] if self._waiters else None
+
+    @property
+    def free(self) -> int:
+        return self._free
 
     @asynccontextmanager
     async def hold(self, priority: int) -> AsyncIterator[None]:

@@ -317,10 +317,14 @@ class LiveRuntime(SessionRuntime):
         describe = getattr(self.backend, "vision", None) is not None
         while self._next_frame is not None:
             frame, self._next_frame = self._next_frame, None
-            if describe:
-                await vision.see(frame.data, frame.mime_type, frame.resolution, frame.where)
-            else:
-                await vision.check(frame.data, frame.mime_type, frame.where)
+            await vision.check(frame.data, frame.mime_type, frame.where)  # 1007 at once
+            if not describe:
+                continue
+            await vision.idle()  # read ahead only while no reply is being written
+            if self._next_frame is not None:
+                vision.skipped += 1
+                continue  # a newer frame came meanwhile: read that one
+            await vision.see(frame.data, frame.mime_type, frame.resolution, frame.where)
 
     # ---- reports ----
 

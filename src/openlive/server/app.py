@@ -84,7 +84,8 @@ def build_vision(config: ServerConfig, scheduler: Scheduler, registry: ModelRegi
     pixels; images still get decoded and checked with ``vision = off``."""
     from ..models.llm.llama import LlamaBackend
 
-    vision = Vision(scheduler, VisionStage(threads=scheduler.threads))
+    # OCR on one thread: frames are read beside replies, never more than one core for them
+    vision = Vision(scheduler, VisionStage(threads=1))
     embedded = registry.backends.get("embedded")
     if isinstance(embedded, LlamaBackend) and config.vision != "off":
         embedded.vision = vision
@@ -185,6 +186,7 @@ class App:
         for backend in self.registry.backends.values():
             await backend.close()
         await self.voice.close()
+        await self.vision.close()
         await self.loop_monitor.stop()
         await self.scheduler.shutdown()
         if self._evictions is not None:
