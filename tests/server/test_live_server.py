@@ -233,12 +233,14 @@ async def test_admission_control(tmp_path, monkeypatch) -> None:
         assert code == 1011 and "capacity" in reason and "retry" in reason
 
 
-async def test_music_route_refused_constrained_route_takes_keys(echo_server: RunningServer) -> None:
+async def test_music_route_refuses_live_models_constrained_route_takes_keys(
+    echo_server: RunningServer,
+) -> None:
     music = PATH.replace("BidiGenerateContent", "BidiGenerateMusic")
     async with connect(echo_server.ws + music) as ws:
-        await ws.send(setup())
+        await ws.send(setup())  # a Live model on the music route
         code, reason = await closed_with(ws)
-        assert code == 1008 and "BidiGenerateMusic" in reason
+        assert code == 1008 and "is not supported for bidiGenerateMusic" in reason
     # the Constrained route serves ephemeral tokens (tests/server/test_tokens.py) and API keys
     constrained = PATH.replace("BidiGenerateContent", "BidiGenerateContentConstrained")
     async with connect(echo_server.ws + constrained + "?key=any") as ws:

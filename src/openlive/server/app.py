@@ -22,8 +22,9 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from .. import __version__
-from ..errors import ConfigError, Overloaded, PolicyViolation
+from ..errors import ConfigError, ModelNotFound, Overloaded, PolicyViolation, ServerFault
 from ..models import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
+from ..models.registry import short_model_name
 from ..models.speech.stack import VoiceSettings, VoiceStack
 from ..models.vision.service import Vision
 from ..models.vision.stage import VisionStage
@@ -31,6 +32,7 @@ from ..protocol import Grant, KeyChecker, Method, Route, match_route, normalize_
 from ..runtime import LiveRuntime, LiveServices, SessionRuntime
 from ..runtime.faults import parse_fault_plan
 from ..runtime.keeper import SessionKeeper
+from ..runtime.music import MUSIC_MODELS, MusicRuntime
 from ..runtime.session import Keeping
 from ..store import Store, open_store
 from ..types import ClientMessage
@@ -90,6 +92,12 @@ def build_vision(config: ServerConfig, scheduler: Scheduler, registry: ModelRegi
     if isinstance(embedded, LlamaBackend) and config.vision != "off":
         embedded.vision = vision
     return vision
+
+
+def _music_stream() -> Any:
+    from ..music import MusicStream
+
+    return MusicStream()
 
 
 class App:
@@ -157,7 +165,11 @@ class App:
         self.rest = RestRoutes(self.tokens)
         self.connection_services = ConnectionServices(
             keys=self.keys,
-            openers={Method.LIVE: self._open_live, Method.LIVE_CONSTRAINED: self._open_live},
+            openers={
+                Method.LIVE: self._open_live,
+                Method.LIVE_CONSTRAINED: self._open_live,
+                Method.MUSIC: self._open_music,
+            },
             authorize=self.tokens.authorize,
             setup_timeout=config.setup_timeout,
             on_refusal=self.metrics.session_refused,
@@ -194,6 +206,41 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._evictions
         await self.store.close()
+
+    async def _open_music(
+        self,
+        session_id: str,
+        first: ClientMessage,
+        route: Route,
+        ws: ServerConnection,
+        grant: Grant,
+    ) -> SessionRuntime:
+        """A live music session (spec §9): the model must be a music model."""
+        setup = first.setup
+        assert setup is not None
+        name = short_model_name(setup.model or "")
+        if name not in MUSIC_MODELS:
+            raise ModelNotFound(
+                f"models/{name or '(empty)'} is not found for API version {route.api_version}, "
+                "or is not supported for bidiGenerateMusic."
+            )
+        if self.draining:
+            raise Overloaded("server shutting down: connect again to reach another node")
+        self.scheduler.admit(session_id)
+        try:  # imported and built off the loop: the first one loads the SoundFont
+            stream = await self.scheduler.run(_music_stream, compute=False)
+        except ConfigError as exc:  # the SoundFont or the renderer is not installed
+            self.scheduler.release(session_id)
+            raise ServerFault(f"live music is not available on this server: {exc}") from exc
+        except BaseException:
+            self.scheduler.release(session_id)
+            raise
+        runtime = MusicRuntime(session_id, stream, self.scheduler, ws)
+        runtime.principal = grant.principal
+        runtime.idle_timeout = self.config.idle_timeout
+        self.runtimes.add(runtime)
+        log.info("session %s: live music on %s (%s)", session_id, name, route.api_version)
+        return runtime
 
     async def _open_live(
         self,

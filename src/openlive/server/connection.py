@@ -119,8 +119,6 @@ class Connection:
 
 
 def _unserved(method: Method) -> str:
-    if method is Method.MUSIC:
-        return "BidiGenerateMusic (Lyria RealTime) is not served by openlive yet"
     if method is Method.LIVE_CONSTRAINED:
         return EPHEMERAL_REFUSAL
     return f"{method.value} is not served by openlive"
