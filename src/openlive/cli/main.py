@@ -1,4 +1,4 @@
-"""``openlive``: serve, chat, models."""
+"""``openlive``: serve, chat, talk, music, models."""
 
 from __future__ import annotations
 
@@ -32,6 +32,35 @@ def _client_args(p: argparse.ArgumentParser) -> None:
         help="server base URL (default $OPENLIVE_BASE_URL or http://127.0.0.1:8080)",
     )
     p.add_argument("--api-key", default=None, help="API key (default $OPENLIVE_API_KEY)")
+
+
+def _music_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "music",
+        help="render live music to a WAV file (and the speaker)",
+        description="Steer a live music session by prompts and settings and save what it plays "
+        "as a 48 kHz stereo WAV, playing it on the speaker where there is one.",
+    )
+    _client_args(p)
+    p.add_argument("text", help='what to play, e.g. "lo-fi hip hop piano" (weight 1)')
+    p.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="TEXT:WEIGHT",
+        help='another weighted prompt, e.g. "ambient strings:0.5"; repeat for several',
+    )
+    p.add_argument("--bpm", type=int, help="tempo in beats a minute (60-200)")
+    p.add_argument("--scale", help="scale, e.g. C_MAJOR_A_MINOR, D_MAJOR_B_MINOR")
+    p.add_argument("--density", type=float, help="note density, 0-1")
+    p.add_argument("--brightness", type=float, help="brightness, 0-1")
+    p.add_argument("--seed", type=int, help="seed, for repeatable music")
+    p.add_argument("--seconds", type=float, default=30.0, help="how long to render (default 30)")
+    p.add_argument("--output", default="music.wav", help="WAV file to write (default music.wav)")
+    p.add_argument(
+        "--model", default="models/lyria-realtime-exp", help="music model (default %(default)s)"
+    )
+    p.add_argument("--no-play", action="store_true", help="do not play on the speaker")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FPS",
         help="share the screen beside the voice, FPS frames a second (default 1)",
     )
+    _music_parser(sub)
     models = sub.add_parser("models", help="list what a server serves")
     _client_args(models)
     return parser
@@ -107,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .talk import talk_command
 
         return talk_command(args)
+    if args.command == "music":
+        from .music import music_command
+
+        return music_command(args)
     if args.command == "models":
         from .chat import models_command
 

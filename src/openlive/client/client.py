@@ -19,6 +19,7 @@ from ..errors import LiveConnectionClosed
 from ..protocol.codec import encode_client_message
 from ..types import ClientMessage, ServerMessage, SessionResumptionConfig, Setup
 from .convert import build_setup
+from .music import AsyncLiveMusic, LiveMusic
 from .reconnect import Reconnect
 from .session import AsyncSession, Dial, LiveCallbacks
 from .sync import Session, SyncRunner
@@ -34,7 +35,8 @@ class Client:
 
     ``base_url`` is an ``http(s)://`` or ``ws(s)://`` URL (default: ``$OPENLIVE_BASE_URL`` or
     ``http://127.0.0.1:8080``); ``ssl`` is an :class:`ssl.SSLContext` for ``wss://`` (e.g. one
-    trusting openlive's generated certificate).
+    trusting openlive's generated certificate). ``api_version`` defaults to ``v1beta`` for Live
+    sessions and ``v1alpha`` for live music (``client.aio.live.music``).
     """
 
     def __init__(
@@ -42,7 +44,7 @@ class Client:
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        api_version: str = "v1beta",
+        api_version: str | None = None,
         ssl: ssl_module.SSLContext | None = None,
         headers: dict[str, str] | None = None,
         binary_frames: bool = False,
@@ -50,7 +52,8 @@ class Client:
     ) -> None:
         self.base_url = base_url or os.environ.get("OPENLIVE_BASE_URL") or DEFAULT_BASE_URL
         self.api_key = api_key if api_key is not None else os.environ.get("OPENLIVE_API_KEY")
-        self.api_version = api_version
+        self.api_version = api_version or "v1beta"
+        self.music_api_version = api_version or "v1alpha"
         self.ssl = ssl
         self.headers = dict(headers or {})
         self.binary_frames = binary_frames
@@ -58,7 +61,7 @@ class Client:
         self.aio = _Aio(self)
         self.live = Live(self)
 
-    def live_url(self, method: str = LIVE_METHOD) -> str:
+    def live_url(self, method: str = LIVE_METHOD, api_version: str | None = None) -> str:
         parts = urlsplit(self.base_url)
         scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
         if scheme not in ("ws", "wss"):
@@ -67,7 +70,7 @@ class Client:
             method = "BidiGenerateContentConstrained"
         path = (
             f"{parts.path.rstrip('/')}/ws/google.ai.generativelanguage."
-            f"{self.api_version}.GenerativeService.{method}"
+            f"{api_version or self.api_version}.GenerativeService.{method}"
         )
         return urlunsplit((scheme, parts.netloc, path, "", ""))
 
@@ -79,28 +82,18 @@ class Client:
                 headers["Authorization"] = f"Token {self.api_key}"
         return headers
 
-
-class _Aio:
-    def __init__(self, client: Client) -> None:
-        self.live = AsyncLive(client)
-
-
-class AsyncLive:
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    async def _dial(self, setup: Setup) -> tuple[ClientConnection, ServerMessage]:
-        """Open a connection, send ``setup``, read the server's first message."""
-        client = self._client
-        url = client.live_url()
-        ssl_arg = client.ssl if url.startswith("wss:") else None
+    async def _open(self, url: str) -> ClientConnection:
+        """Open a WebSocket to ``url`` with this client's credentials, headers and TLS context
+        (a refusal or an unreachable server raises
+        :class:`~openlive.errors.LiveConnectionClosed`)."""
+        ssl_arg = self.ssl if url.startswith("wss:") else None
         try:
-            ws = await ws_connect(
+            return await ws_connect(
                 url,
-                additional_headers=client._headers(),
+                additional_headers=self._headers(),
                 ssl=ssl_arg,
                 max_size=None,
-                open_timeout=client.open_timeout,
+                open_timeout=self.open_timeout,
                 user_agent_header=f"openlive-sdk/{__version__}",
             )
         except InvalidStatus as exc:
@@ -110,6 +103,22 @@ class AsyncLive:
             ) from exc
         except (OSError, TimeoutError) as exc:
             raise LiveConnectionClosed(1006, f"cannot reach {url}: {exc}") from exc
+
+
+class _Aio:
+    def __init__(self, client: Client) -> None:
+        self.live = AsyncLive(client)
+
+
+class AsyncLive:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.music = AsyncLiveMusic(client)
+        """Live music sessions: ``client.aio.live.music.connect(model=...)``."""
+
+    async def _dial(self, setup: Setup) -> tuple[ClientConnection, ServerMessage]:
+        """Open a connection, send ``setup``, read the server's first message."""
+        ws = await self._client._open(self._client.live_url())
         try:
             await ws.send(encode_client_message(ClientMessage(setup=setup)))
             try:
@@ -190,6 +199,8 @@ class Live:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self.music = LiveMusic(client)
+        """Live music sessions: ``client.live.music.connect(model=...)``."""
 
     @contextlib.contextmanager
     def connect(

@@ -226,6 +226,7 @@ class App:
             )
         if self.draining:
             raise Overloaded("server shutting down: connect again to reach another node")
+        self._check_key_limit(grant)
         self.scheduler.admit(session_id)
         try:  # imported and built off the loop: the first one loads the SoundFont
             stream = await self.scheduler.run(_music_stream, compute=False)
@@ -238,7 +239,9 @@ class App:
         runtime = MusicRuntime(session_id, stream, self.scheduler, ws)
         runtime.principal = grant.principal
         runtime.idle_timeout = self.config.idle_timeout
+        self._schedule_end(runtime, time.time(), grant)
         self.runtimes.add(runtime)
+        self.metrics.session_started(route.method.value)
         log.info("session %s: live music on %s (%s)", session_id, name, route.api_version)
         return runtime
 
@@ -258,12 +261,7 @@ class App:
             vertex = (setup.model or "").startswith(("publishers/", "projects/"))
         if self.draining:
             raise Overloaded("server shutting down: connect again to reach another node")
-        limit = config.max_sessions_per_key
-        if limit and sum(1 for r in self.runtimes if r.principal == grant.principal) >= limit:
-            raise Overloaded(
-                f"this API key already has {limit} open sessions (the per-key limit); "
-                "close one or retry later"
-            )
+        self._check_key_limit(grant)
         resumption = setup.session_resumption
         kept = None
         if resumption is not None and resumption.handle:
@@ -297,6 +295,14 @@ class App:
         self.runtimes.add(runtime)
         self.metrics.session_started(route.method.value)
         return runtime
+
+    def _check_key_limit(self, grant: Grant) -> None:
+        limit = self.config.max_sessions_per_key
+        if limit and sum(1 for r in self.runtimes if r.principal == grant.principal) >= limit:
+            raise Overloaded(
+                f"this API key already has {limit} open sessions (the per-key limit); "
+                "close one or retry later"
+            )
 
     def _schedule_end(self, runtime: SessionRuntime, created: float, grant: Grant) -> None:
         """The connection's end, whichever comes first: its lifetime, the session's, the
