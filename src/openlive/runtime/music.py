@@ -105,6 +105,8 @@ class MusicRuntime(SessionRuntime):
         self.scheduler = scheduler
         self.playing = False
         self._wake = asyncio.Event()
+        self._held = b""
+        """A chunk rendered as PAUSE came: sent first on PLAY, so the music has no gap."""
         self.chunks_sent = 0
 
     async def start(self) -> None:
@@ -172,8 +174,10 @@ class MusicRuntime(SessionRuntime):
             self.playing = False
         elif value == "STOP":
             self.playing = False
+            self._held = b""
             self.stream.reset_context()
         else:
+            self._held = b""
             self.stream.reset_context()
         self._wake.set()
 
@@ -193,9 +197,11 @@ class MusicRuntime(SessionRuntime):
                 with contextlib.suppress(TimeoutError):  # a control message wakes it at once
                     await asyncio.wait_for(self._wake.wait(), ahead - LEAD_S)
                 continue
-            pcm = await self.scheduler.run(self.stream.next_chunk, compute=False)
+            pcm = self._held or await self.scheduler.run(self.stream.next_chunk, compute=False)
+            self._held = b""
             if not self.playing:
-                continue  # paused while it rendered: the chunk is dropped, as is its time
+                self._held = pcm  # paused while it rendered: it goes first when play resumes
+                continue
             await self.outbox.put(self._chunk(pcm))
             self.chunks_sent += 1
             sent += seconds
