@@ -127,9 +127,17 @@ def test_bad_frames_are_refused_with_a_reason(data: bytes, mime: str, reason: st
     assert closes and closes[0].code == 1007 and reason in closes[0].reason
 
 
-def test_held_frames_survive_a_snapshot() -> None:
+def test_held_frames_stay_out_of_snapshots_taken_frames_stay_in_history() -> None:
     session = make()
-    session.receive_client(frame(JPEG), 0.1)
-    restored = LiveSession.restore(session.to_json(), session.state.setup)
-    start = request(restored.receive_client(text("still there?"), 0.2))
-    assert images(start) == [JPEG]
+    session.receive_client(frame(JPEG + b"a"), 0.1)
+    request(session.receive_client(text("first"), 0.2))  # takes frame a into the history
+    session.receive_client(frame(JPEG + b"b"), 0.3)  # held, not taken yet
+    snapshot = session.to_json()
+    assert base64.b64encode(JPEG + b"b").decode() not in snapshot
+    restored = LiveSession.restore(snapshot, session.state.setup)
+    assert restored.state.vision.frames == []
+    assert any(
+        p.inline_data is not None and p.inline_data.data == JPEG + b"a"
+        for c in restored.state.history
+        for p in c.parts
+    )

@@ -206,6 +206,7 @@ class Scheduler:
             post(_DONE)
 
         paused = False
+        future: asyncio.Future[None] | None = None
         try:
             while True:
                 async with self._slot(CONTINUATION if paused else priority):
@@ -227,7 +228,7 @@ class Scheduler:
                             stop.set()
                         await asyncio.shield(future)
         finally:
-            if suspended:
+            if suspended or (future is not None and not future.done()):
                 # closed while waiting for the slot: the producer ends on a compute thread
                 # (it takes the model's lock and restores its state: never on the event loop),
                 # after whatever runs there now; the scheduler owns that job

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
-from ..errors import EngineError, InvalidArgument, ServerFault
+from ..errors import EngineError, InvalidArgument, ServerFault, SessionError
 from ..models import LLMBackend, ModelRegistry, Scheduler
 from ..models.speech.stack import VoiceStack
 from ..models.speech.tts import TtsBackend
@@ -269,7 +269,7 @@ class LiveRuntime(SessionRuntime):
                 "speech_s": speech_s,
             }
         elif isinstance(action, SeeFrame):
-            self._see(action)
+            await self._see(action)
         elif isinstance(action, ScoreTurn):
             self._voice_in().score(action.utterance, action.last_voice)
         elif isinstance(action, Speculate):
@@ -300,12 +300,21 @@ class LiveRuntime(SessionRuntime):
 
     # ---- images ----
 
-    def _see(self, frame: SeeFrame) -> None:
-        """Decode (and, for an engine that reads no pixels, describe) the latest frame off the
-        loop; a frame still waiting when a newer one comes is skipped."""
+    async def _see(self, frame: SeeFrame) -> None:
+        """Decode every image as it comes, off the loop (the client's next message waits for
+        it: a bad image closes the session 1007 before anything reads it); for an engine that
+        reads no pixels, describe the latest frame ahead of the turn that will take it (one
+        still waiting when a newer one comes is skipped)."""
         vision = self.services.vision
         if vision is None:
             self.note_once("images are passed to the engine undecoded (no vision stage)")
+            return
+        try:
+            await vision.check(frame.data, frame.mime_type, frame.where)
+        except SessionError as exc:
+            await self.fail(exc)
+            return
+        if getattr(self.backend, "vision", None) is None:
             return
         if self._next_frame is not None:
             vision.skipped += 1
@@ -314,16 +323,9 @@ class LiveRuntime(SessionRuntime):
             self._seeing = self.tasks.spawn(self._look(vision), "vision")
 
     async def _look(self, vision: Vision) -> None:
-        describe = getattr(self.backend, "vision", None) is not None
         while self._next_frame is not None:
-            frame, self._next_frame = self._next_frame, None
-            await vision.check(frame.data, frame.mime_type, frame.where)  # 1007 at once
-            if not describe:
-                continue
             await vision.idle()  # read ahead only while no reply is being written
-            if self._next_frame is not None:
-                vision.skipped += 1
-                continue  # a newer frame came meanwhile: read that one
+            frame, self._next_frame = self._next_frame, None
             await vision.see(frame.data, frame.mime_type, frame.resolution, frame.where)
 
     # ---- reports ----

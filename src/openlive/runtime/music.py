@@ -107,6 +107,8 @@ class MusicRuntime(SessionRuntime):
         self._wake = asyncio.Event()
         self._held = b""
         """A chunk rendered as PAUSE came: sent first on PLAY, so the music has no gap."""
+        self._epoch = 0
+        """Counts STOP and RESET_CONTEXT: a chunk rendered across one is dropped."""
         self.chunks_sent = 0
 
     async def start(self) -> None:
@@ -116,13 +118,24 @@ class MusicRuntime(SessionRuntime):
     async def release(self) -> None:
         self.scheduler.release(self.session_id)
 
+    def busy(self) -> bool:
+        """Playing music is a session at work: the idle timeout does not end it."""
+        return self.playing or super().busy()
+
+    def settled(self) -> bool:
+        """No turn to finish: a draining server closes a music session at once."""
+        return True
+
     async def handle(self, action: Action) -> None:  # pragma: no cover - the core sends none
         raise TypeError(f"unhandled action {action!r}")
 
     async def receive(self, frame: str | bytes) -> None:
         self.last_input = time.monotonic()
         try:
-            await self._message(_decode(frame))
+            try:
+                await self._message(_decode(frame))
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise InvalidArgument(f"a value in the message is out of range ({exc})") from exc
         except InvalidArgument as exc:
             log.info("session %s: bad music message: %s", self.session_id, exc.reason)
             await self.fail(exc)
@@ -175,9 +188,11 @@ class MusicRuntime(SessionRuntime):
         elif value == "STOP":
             self.playing = False
             self._held = b""
+            self._epoch += 1
             self.stream.reset_context()
         else:
             self._held = b""
+            self._epoch += 1
             self.stream.reset_context()
         self._wake.set()
 
@@ -192,13 +207,18 @@ class MusicRuntime(SessionRuntime):
                 started, sent = time.monotonic(), 0.0  # a fresh clock after every pause
                 continue
             ahead = sent - (time.monotonic() - started)
+            if ahead < 0:  # behind (a slow render): go on from now, never send a burst
+                started, ahead = time.monotonic() - sent, 0.0
             if ahead > LEAD_S:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):  # a control message wakes it at once
                     await asyncio.wait_for(self._wake.wait(), ahead - LEAD_S)
                 continue
+            epoch = self._epoch
             pcm = self._held or await self.scheduler.run(self.stream.next_chunk, compute=False)
             self._held = b""
+            if epoch != self._epoch:
+                continue  # rendered in the context a STOP or RESET_CONTEXT just ended
             if not self.playing:
                 self._held = pcm  # paused while it rendered: it goes first when play resumes
                 continue

@@ -115,8 +115,10 @@ class VisionState(BaseModel):
     """Image frames streamed in (``realtimeInput.video``, image ``mediaChunks``) that no turn
     has read yet, and the limits the runtime set."""
 
-    frames: list[Blob] = []
-    """The latest frames since the last user turn, oldest first, at most ``max_frames``."""
+    frames: list[Blob] = Field(default_factory=list, exclude=True)
+    """The latest frames since the last user turn, oldest first, at most ``max_frames``. Not
+    in snapshots (up to ``max_frames`` images at every checkpoint): a resumed session waits
+    for the next frame."""
     max_frames: int = 4
     """Frames held between turns (older ones are dropped as newer ones arrive)."""
     per_turn: int = 1

@@ -33,6 +33,10 @@ from .stage import VisionStage
 __all__ = ["Vision"]
 
 
+def _key(data: bytes, mime_type: str, resolution: str | None) -> str:
+    return hashlib.blake2b(f"{mime_type}:{resolution}:".encode() + data, digest_size=16).hexdigest()
+
+
 def _background() -> None:
     """Run the reading-ahead thread at the lowest CPU priority (Linux: a thread's nice value
     is its own): when a reply starts during a reading, the kernel gives the cores to the
@@ -42,13 +46,28 @@ def _background() -> None:
 
 
 class Vision:
-    """Frame descriptions for every session of a server (thread-safe)."""
+    """Frame descriptions for every session of a server (thread-safe).
 
-    def __init__(self, scheduler: Scheduler, stage: VisionStage, cache_size: int = 64) -> None:
+    Two caches, both keyed by the encoded bytes: what was read ahead (small: most frames of a
+    stream are never taken by a turn), and what a prompt has read (large: those images stay in
+    conversation histories, and every later prompt of the session reads them again). Readings
+    a prompt needs run on the compute thread with a stage of their own (all the scheduler's
+    threads), never waiting for the read-ahead thread, which may be starved at nice 19."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        stage: VisionStage,
+        cache_size: int = 64,
+        read_cache_size: int = 2048,
+    ) -> None:
         self.scheduler = scheduler
         self.stage = stage
         self.cache_size = cache_size
+        self.read_cache_size = read_cache_size
         self._cache: OrderedDict[str, str] = OrderedDict()
+        self._read: OrderedDict[str, str] = OrderedDict()
+        self._inline: VisionStage | None = None
         self._lock = threading.Lock()
         self.skipped = 0
         """Frames replaced by a newer one before they were described."""
@@ -57,9 +76,21 @@ class Vision:
         )
 
     def context(self, data: bytes, mime_type: str, resolution: str | None = None) -> str:
-        """The description of an encoded image, as the LLM reads it (blocking: call it on a
-        worker thread). Raises :class:`~openlive.errors.InvalidArgument` for a bad image."""
-        return self._describe(data, mime_type, resolution, "image")
+        """The description of an encoded image, as the LLM reads it (blocking: call it on the
+        compute thread). Raises :class:`~openlive.errors.InvalidArgument` for a bad image."""
+        key = _key(data, mime_type, resolution)
+        with self._lock:
+            known = self._read.get(key) or self._cache.get(key)
+            if known is not None:
+                self._keep(self._read, key, known, self.read_cache_size)
+                return known
+            if self._inline is None:
+                self._inline = VisionStage(threads=self.scheduler.threads)
+            inline = self._inline
+        text = inline.describe_frame(data, mime_type, resolution, where="image").as_context()
+        with self._lock:
+            self._keep(self._read, key, text, self.read_cache_size)
+        return text
 
     async def see(self, data: bytes, mime_type: str, resolution: str | None, where: str) -> str:
         """Describe a frame ahead of the reply that will read it (on the service's thread,
@@ -70,27 +101,29 @@ class Vision:
         )
 
     async def check(self, data: bytes, mime_type: str, where: str) -> None:
-        """Decode a frame only (for an engine that reads the pixels itself), off the loop."""
+        """Decode a frame only, off the loop (a bad one raises InvalidArgument naming
+        ``where``)."""
         from .frames import decode_frame
 
         await self.scheduler.run(lambda: decode_frame(data, mime_type, where=where), compute=False)
 
     def _describe(self, data: bytes, mime_type: str, resolution: str | None, where: str) -> str:
-        key = hashlib.blake2b(
-            f"{mime_type}:{resolution}:".encode() + data, digest_size=16
-        ).hexdigest()
+        key = _key(data, mime_type, resolution)
         with self._lock:
-            known = self._cache.get(key)
+            known = self._read.get(key) or self._cache.get(key)
             if known is not None:
-                self._cache.move_to_end(key)
                 return known
-        facts = self.stage.describe_frame(data, mime_type, resolution, where=where)
-        text = facts.as_context()
+        text = self.stage.describe_frame(data, mime_type, resolution, where=where).as_context()
         with self._lock:
-            self._cache[key] = text
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            self._keep(self._cache, key, text, self.cache_size)
         return text
+
+    @staticmethod
+    def _keep(cache: OrderedDict[str, str], key: str, text: str, size: int) -> None:
+        cache[key] = text
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
 
     async def idle(self, poll: float = 0.05) -> None:
         """Wait until no compute job runs or waits: frames are read ahead only then, so a
