@@ -200,3 +200,17 @@ async def test_voice_question_about_the_shared_screen(embedded_serve: ServerProc
     said = " ".join(out.output_transcript).lower()
     assert out.seconds > 0.5, said
     assert "report" in said or "not found" in said, said
+
+
+async def test_a_bad_image_among_good_ones_closes_1007(embedded_serve: ServerProcess) -> None:
+    """Every image is decoded as it arrives: the bad first of two in one turn is caught."""
+    bad = types.Part(inline_data=types.Blob(data=b"\xff\xd8\xff\xe0junk", mime_type="image/jpeg"))
+    good = types.Part(inline_data=types.Blob(data=png(shape((0, 0, 200))), mime_type="image/png"))
+    with pytest.raises(errors.APIError) as caught:
+        async with live(embedded_serve) as session:
+            await session.send_client_content(
+                turns=types.Content(role="user", parts=[bad, good, types.Part(text="compare")])
+            )
+            await answer(session)
+    assert caught.value.code == 1007
+    assert "clientContent.turns" in str(caught.value) and "not a decodable" in str(caught.value)
