@@ -426,12 +426,14 @@ class AsyncMusicSession:
     async def close(self) -> None:
         """Close the session (code 1000). Safe to call twice."""
         self._closed_by_user = True
-        await self._ws.close(1000)
         if self._reader is not None:
+            # first: a reader waiting for room in a queue nobody reads stops reading the
+            # socket, and the close handshake below would then wait for its timeout
             if not self._reader.done():
-                self._reader.cancel()  # it may wait for room in a queue nobody reads
+                self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reader
+        await self._ws.close(1000)
 
     async def __aenter__(self) -> AsyncMusicSession:
         return self

@@ -6,7 +6,8 @@ exactly one of ``clientContent.weightedPrompts``, ``musicGenerationConfig`` and
 ``playbackControl`` (camelCase or snake_case); the server streams
 ``serverContent.audioChunks`` of 48 kHz stereo PCM16 (``audio/pcm;rate=48000;channels=2``),
 100 ms a chunk, paced at real time with a lead of :data:`LEAD_S`. Chunks are rendered by a
-:class:`~openlive.music.MusicStream` on a worker thread, never on the event loop.
+:class:`~openlive.music.MusicStream` on the server's music threads (their own pool, so model
+loading and image decoding never hold music up), never on the event loop.
 
 Playback: ``PLAY`` starts or resumes (from where it paused); ``PAUSE`` stops the stream where
 it is; ``STOP`` stops and resets the context (prompts and config are kept); ``RESET_CONTEXT``
@@ -26,12 +27,14 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from typing import Any
 
 from ..errors import InvalidArgument, SessionError
 from ..models.scheduler import Scheduler
 from ..session import Action, Close, EngineEvent, Send
 from ..types import ClientMessage, ServerMessage, SetupComplete
+from .observer import SessionObserver
 from .session import SessionRuntime, Transport
 
 __all__ = ["LEAD_S", "MUSIC_MODELS", "MusicRuntime"]
@@ -97,9 +100,21 @@ class MusicRuntime(SessionRuntime):
         scheduler: Scheduler,
         transport: Transport,
         *,
+        render: Executor | None = None,
         outbox_limit: int = 64,
+        binary: bool = False,
+        observer: SessionObserver | None = None,
     ) -> None:
-        super().__init__(session_id, MusicCore(), transport, outbox_limit=outbox_limit)
+        super().__init__(
+            session_id,
+            MusicCore(),
+            transport,
+            outbox_limit=outbox_limit,
+            binary=binary,
+            observer=observer,
+        )
+        self._render = render
+        """Threads chunks are rendered on (the server's music pool; None: the default)."""
         self.stream = stream
         """The :class:`~openlive.music.MusicStream` (built off the loop by the opener)."""
         self.scheduler = scheduler
@@ -215,7 +230,9 @@ class MusicRuntime(SessionRuntime):
                     await asyncio.wait_for(self._wake.wait(), ahead - LEAD_S)
                 continue
             epoch = self._epoch
-            pcm = self._held or await self.scheduler.run(self.stream.next_chunk, compute=False)
+            pcm = self._held or await asyncio.get_running_loop().run_in_executor(
+                self._render, self.stream.next_chunk
+            )
             self._held = b""
             if epoch != self._epoch:
                 continue  # rendered in the context a STOP or RESET_CONTEXT just ended

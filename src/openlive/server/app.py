@@ -12,6 +12,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,8 @@ class App:
         self.metrics = ServerMetrics(self)
         """Prometheus metrics (``/metrics``), in a registry of this server's own."""
         self.vision = build_vision(config, self.scheduler, self.registry)
+        self.music_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openlive-music")
+        """Live music rendering (~1 % of a core per stream) and SoundFont loading."""
         self.live = LiveServices(
             vision=self.vision,
             max_frames=config.max_frames,
@@ -199,6 +202,9 @@ class App:
             await backend.close()
         await self.voice.close()
         await self.vision.close()
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.music_threads.shutdown(wait=True, cancel_futures=True)
+        )
         await self.loop_monitor.stop()
         await self.scheduler.shutdown()
         if self._evictions is not None:
@@ -229,14 +235,24 @@ class App:
         self._check_key_limit(grant)
         self.scheduler.admit(session_id)
         try:  # imported and built off the loop: the first one loads the SoundFont
-            stream = await self.scheduler.run(_music_stream, compute=False)
+            stream = await asyncio.get_running_loop().run_in_executor(
+                self.music_threads, _music_stream
+            )
         except ConfigError as exc:  # the SoundFont or the renderer is not installed
             self.scheduler.release(session_id)
             raise ServerFault(f"live music is not available on this server: {exc}") from exc
         except BaseException:
             self.scheduler.release(session_id)
             raise
-        runtime = MusicRuntime(session_id, stream, self.scheduler, ws)
+        runtime = MusicRuntime(
+            session_id,
+            stream,
+            self.scheduler,
+            ws,
+            render=self.music_threads,
+            binary=self.config.binary_frames,
+            observer=self.metrics,
+        )
         runtime.principal = grant.principal
         runtime.idle_timeout = self.config.idle_timeout
         self._schedule_end(runtime, time.time(), grant)
