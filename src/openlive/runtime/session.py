@@ -41,6 +41,9 @@ __all__ = ["Keeping", "SessionRuntime", "Transport"]
 
 log = logging.getLogger("openlive.session")
 
+END_GRACE_S = 10.0
+"""How long a connection past its lifetime waits for the reply in progress to end."""
+
 
 class Transport(Protocol):
     """Where frames go (a WebSocket connection)."""
@@ -199,6 +202,12 @@ class SessionRuntime(abc.ABC):
         if notice > 0:
             await self.go_away(notice)
             await asyncio.sleep(notice)
+        if code == 1000:
+            # a lifetime, not a revocation: let a reply in progress finish first (up to
+            # END_GRACE_S), so a resumed session never says again what the client already got
+            deadline = time.monotonic() + END_GRACE_S
+            while not self.settled() and time.monotonic() < deadline and not self.closing:
+                await asyncio.sleep(0.05)
         self._close(code, reason)
 
     async def drain(self, grace: float) -> None:
