@@ -272,13 +272,19 @@ class AsyncSession:
         self._goaway_seen = False
         self._move_by = None
         moving = False
+        overdue = False
         try:
             while True:
-                if self._move_by is None or moving:
+                if self._move_by is None or moving or overdue:
                     frame = await ws.recv()
                 else:
                     left = self._move_by - time.monotonic()
                     if left <= 0:
+                        if self._turn_open:
+                            # a reply is streaming: leaving now would make the resumed session
+                            # say it again; move once it ends (or when the server closes)
+                            overdue = True
+                            continue
                         moving = await self._start_move(ws)
                         continue
                     try:
