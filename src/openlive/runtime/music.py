@@ -34,6 +34,7 @@ from ..errors import InvalidArgument, SessionError
 from ..models.scheduler import Scheduler
 from ..session import Action, Close, EngineEvent, Send
 from ..types import ClientMessage, ServerMessage, SetupComplete
+from ..types.music import MusicGenerationConfig
 from .observer import SessionObserver
 from .session import SessionRuntime, Transport
 
@@ -249,9 +250,7 @@ class MusicRuntime(SessionRuntime):
             "clientContent": {
                 "weightedPrompts": [{"text": t, "weight": w} for t, w in self.stream.prompts]
             },
-            "musicGenerationConfig": {
-                k: v for k, v in _config_wire(config).items() if v is not None
-            },
+            "musicGenerationConfig": _config_wire(config),
         }
         chunk = {
             "data": base64.b64encode(pcm).decode(),
@@ -281,23 +280,10 @@ def _decode(frame: str | bytes) -> dict[str, Any]:
 
 
 def _config_wire(config: Any) -> dict[str, Any]:
-    """The config as its wire (camelCase) fields."""
-    names = {
-        "temperature": "temperature",
-        "top_k": "topK",
-        "seed": "seed",
-        "guidance": "guidance",
-        "bpm": "bpm",
-        "density": "density",
-        "brightness": "brightness",
-        "scale": "scale",
-        "mute_bass": "muteBass",
-        "mute_drums": "muteDrums",
-        "only_bass_and_drums": "onlyBassAndDrums",
-        "music_generation_mode": "musicGenerationMode",
+    """The config as its wire (camelCase) fields, through the protocol's own model."""
+    fields = {
+        name: getattr(value, "name", value)
+        for name in MusicGenerationConfig.model_fields
+        if (value := getattr(config, name, None)) is not None
     }
-    out: dict[str, Any] = {}
-    for attr, wire in names.items():
-        value = getattr(config, attr, None)
-        out[wire] = getattr(value, "name", value) if value is not None else None
-    return out
+    return MusicGenerationConfig(**fields).to_wire()
