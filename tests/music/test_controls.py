@@ -144,3 +144,36 @@ def test_a_stream_without_its_soundfont_refuses_to_start() -> None:
 
     with pytest.raises(ConfigError, match=r"fluid-soundfont-gm|tinysoundfont"):
         MusicStream(soundfont="/nonexistent/FluidR3_GM.sf2")
+
+
+def test_steering_never_waits_for_a_render() -> None:
+    """A session's event loop steers the stream while a render thread holds it: the change
+    is queued, not waited for, and applies, in order, before the next chunk."""
+    import threading
+
+    from openlive.music.config import MusicConfig
+    from openlive.music.stream import MusicStream
+
+    stream = MusicStream(prompts=[("piano", 1.0)])
+    stream.next_chunk()
+    done = threading.Event()
+
+    def steer() -> None:
+        stream.set_prompts([("techno", 1.0)])
+        stream.set_config(MusicConfig(bpm=90))
+        stream.set_config(MusicConfig(bpm=140))
+        stream.reset_context()
+        done.set()
+
+    with stream._lock:  # a chunk rendering on another thread
+        worker = threading.Thread(target=steer)
+        worker.start()
+        worker.join(timeout=10)
+        assert done.is_set(), "steering waited for the render"
+        assert stream.config.bpm == 140 and stream.prompts == [("techno", 1.0)]
+        assert stream._composer._config.bpm is None  # nothing applied yet
+    stream.next_chunk()
+    assert stream._inbox == []
+    # applied in order: the last config wins, and the reset made it the context's tempo
+    assert stream._composer._config.bpm == 140
+    assert stream._composer._context_config.bpm == 140

@@ -43,6 +43,8 @@ def serve_command(args: argparse.Namespace) -> int:
             say(f"openlive: TLS certificate {app.tls_cert}")
             say(f"openlive:   Python SDK: export SSL_CERT_FILE={app.tls_cert}")
             say(f"openlive:   Node:       export NODE_EXTRA_CA_CERTS={app.tls_cert}")
+        pages = " and ".join(f"{_browsable(url)}/" for url in urls)
+        say(f"openlive: web console at {pages} (open it in a browser)")
         say(f"openlive: health at {urls[0]}/healthz; Ctrl-C stops")
 
     try:
@@ -56,3 +58,11 @@ def serve_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _browsable(url: str) -> str:
+    """The URL a browser on this machine opens for a listener bound to every address
+    (microphones need a secure context: ``localhost`` counts as one over plain HTTP)."""
+    for wildcard in ("0.0.0.0", "[::]"):
+        url = url.replace(f"//{wildcard}:", "//localhost:")
+    return url

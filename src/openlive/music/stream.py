@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from openlive.errors import InvalidArgument
 from openlive.music.compose import Composer
@@ -73,6 +73,11 @@ class MusicStream:
         if chunk_frames <= 0:
             raise ValueError("chunk_frames must be positive")
         self._lock = threading.Lock()
+        """Held while rendering (a render thread) and while a change is applied."""
+        self._inbox: list[Callable[[], None]] = []
+        """Changes made while a chunk was rendering, applied before the next one."""
+        self._inbox_lock = threading.Lock()
+        """Held only to add to or empty the inbox: never while rendering."""
         self._config = validate(config or MusicConfig())
         self._prompts: list[tuple[str, float]] = []
         self._renderer = Renderer(soundfont, SAMPLE_RATE)
@@ -113,6 +118,7 @@ class MusicStream:
     def weights(self) -> Blend:
         """The current blend of styles (style name → weight), for logs and metadata."""
         with self._lock:
+            self._drain()
             return self._composer.weights
 
     @property
@@ -123,27 +129,47 @@ class MusicStream:
     def set_prompts(self, prompts: Sequence[tuple[str, float]]) -> None:
         """Steer toward new weighted prompts (validated by :func:`check_prompts`)."""
         checked = check_prompts(prompts)
-        with self._lock:
-            self._prompts = checked
-            self._composer.set_prompts(checked)
+        self._prompts = checked
+        self._change(lambda: self._composer.set_prompts(checked))
 
     def set_config(self, config: MusicConfig) -> None:
         """A new config (validated; see :meth:`Composer.configure` for when each part acts)."""
         validate(config)
-        with self._lock:
-            self._config = config
-            self._composer.configure(config)
+        self._config = config
+        self._change(lambda: self._composer.configure(config))
 
     def reset_context(self) -> None:
         """Start over from the current position: sounding notes fade out, bar 0 begins now,
         and the config's bpm, scale and seed take effect. Prompts are kept."""
-        with self._lock:
+
+        def reset() -> None:
             self._renderer.release_all()
             self._composer.reset(self._renderer.frame)
+
+        self._change(reset)
+
+    def _change(self, apply: Callable[[], None]) -> None:
+        """Apply a change now if no chunk is rendering, else before the next chunk: the caller
+        (a session's event loop) never waits for a render."""
+        with self._inbox_lock:
+            self._inbox.append(apply)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drain()
+            finally:
+                self._lock.release()
+
+    def _drain(self) -> None:
+        """Apply the waiting changes in the order they were made (``_lock`` held)."""
+        with self._inbox_lock:
+            waiting, self._inbox = self._inbox, []
+        for apply in waiting:
+            apply()
 
     def next_chunk(self) -> bytes:
         """The next ``chunk_bytes`` bytes of PCM (blocking, CPU-bound)."""
         with self._lock:
+            self._drain()
             end = self._renderer.frame + self._chunk_frames
             while self._composer.next_start < end:
                 bar = self._composer.next_bar()

@@ -23,10 +23,19 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 
 from .. import __version__
-from ..errors import ConfigError, ModelNotFound, Overloaded, PolicyViolation, ServerFault
+from ..console import CONSOLE_PREFIX, PAGE_HEADERS, asset, console_info
+from ..errors import (
+    ConfigError,
+    EngineError,
+    ModelNotFound,
+    Overloaded,
+    PolicyViolation,
+    ServerFault,
+)
 from ..models import EchoBackend, LLMBackend, ModelRegistry, RemoteBackend, Scheduler
 from ..models.registry import short_model_name
 from ..models.speech.stack import VoiceSettings, VoiceStack
+from ..models.speech.voices import GEMINI_VOICES
 from ..models.vision.service import Vision
 from ..models.vision.stage import VisionStage
 from ..protocol import Grant, KeyChecker, Method, Route, match_route, normalize_path
@@ -46,6 +55,10 @@ from .tls import ensure_self_signed, server_context
 from .tokens import TokenService
 
 __all__ = ["App", "run_server"]
+
+CONSOLE_MODEL = "gemini-live-2.5-flash-preview"
+"""The model name the web console offers first (every ``gemini-*`` name reaches the default
+engine)."""
 
 log = logging.getLogger("openlive.server")
 
@@ -93,6 +106,17 @@ def build_vision(config: ServerConfig, scheduler: Scheduler, registry: ModelRegi
     if isinstance(embedded, LlamaBackend) and config.vision != "off":
         embedded.vision = vision
     return vision
+
+
+def _preload_music() -> None:
+    """Load the SoundFont now if it is installed (a server without it serves no music, and
+    says why when a music session starts)."""
+    from ..music.render import load_soundfont
+
+    try:
+        load_soundfont()
+    except (ConfigError, EngineError) as exc:
+        log.warning("live music unavailable: %s", exc)
 
 
 def _music_stream() -> Any:
@@ -190,6 +214,9 @@ class App:
         if self.config.model != "echo":
             # real engines preload voice too; an echo server (tests) loads it on first use
             await self.voice.start()
+            # and the music SoundFont, before any session: its loader holds the GIL for about
+            # a second, which would stall every session's event loop at the first music session
+            await asyncio.get_running_loop().run_in_executor(self.music_threads, _preload_music)
 
     async def close(self) -> None:
         """Stop listening, end every session (each with its close frame), then release the
@@ -416,6 +443,12 @@ class App:
                 for row in self.registry.listing()
             ]
             return _json(ws, HTTPStatus.OK, {"models": models})
+        if path in ("/", "/index.html", "/console", "/console/") and not _wants_json(request):
+            return _console_file(ws, "index.html")
+        if path == "/console/info":
+            return _json(ws, HTTPStatus.OK, self.console_info())
+        if path.startswith(CONSOLE_PREFIX):
+            return _console_file(ws, path.removeprefix(CONSOLE_PREFIX))
         if path == "/":
             return _json(
                 ws,
@@ -423,6 +456,7 @@ class App:
                 {
                     "name": "openlive",
                     "version": __version__,
+                    "console": "/",
                     "health": "/healthz",
                     "models": "/v1beta/models",
                 },
@@ -431,6 +465,17 @@ class App:
             ws,
             HTTPStatus.NOT_FOUND,
             {"error": {"code": 404, "status": "NOT_FOUND", "message": f"no route for {path}"}},
+        )
+
+    def console_info(self) -> dict[str, Any]:
+        """What the web console offers: models, voices, music models, whether keys are asked."""
+        served = [*self.registry.backends, *sorted(self.registry.aliases)]
+        return console_info(
+            version=__version__,
+            models=[CONSOLE_MODEL, *served],
+            music_models=list(MUSIC_MODELS),
+            voices=list(GEMINI_VOICES),
+            keys=not self.keys.open,
         )
 
     def record_voice_turn(self, session_id: str, trace: dict[str, float]) -> None:
@@ -540,9 +585,38 @@ def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def _wants_json(request: Request) -> bool:
+    """Whether a GET of ``/`` asks for JSON (an API client) rather than a page (a browser)."""
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _console_file(ws: ServerConnection, name: str) -> Response:
+    found = asset(name)
+    if found is None:
+        error = {"code": 404, "status": "NOT_FOUND", "message": f"no console file {name!r}"}
+        return _json(ws, HTTPStatus.NOT_FOUND, {"error": error})
+    body, content_type = found
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),  # websockets serves one request per connection
+            *PAGE_HEADERS,
+        ]
+    )
+    return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
+
+
 def _json(ws: ServerConnection, status: HTTPStatus, body: Any) -> Response:
     payload = json.dumps(body, indent=1).encode()
-    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(payload))),
+            ("Connection", "close"),
+        ]
+    )
     return Response(status.value, status.phrase, headers, payload)
 
 

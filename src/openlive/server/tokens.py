@@ -428,10 +428,11 @@ class TokenService:
         credentials; 1007 for a setup the constraints make invalid)."""
         if credential is None or not credential.ephemeral:
             return self.keys.check(credential), message
-        if route.method is not Method.LIVE_CONSTRAINED:
+        music = route.method is Method.MUSIC
+        if route.method is not Method.LIVE_CONSTRAINED and not music:
             raise PolicyViolation(
-                "ephemeral tokens are accepted on the BidiGenerateContentConstrained endpoint "
-                "only; use it, or an API key here"
+                "ephemeral tokens are accepted on the BidiGenerateContentConstrained and "
+                "BidiGenerateMusic endpoints only; use one of them, or an API key here"
             )
         name = credential.value
         if not _NAME.fullmatch(name):
@@ -461,7 +462,12 @@ class TokenService:
         )
         if message.setup is None:
             return grant, message  # the connection refuses it: setup comes first
-        constrained = self._constrain(message, message.setup, record)
+        if music and (record.setup is not None or record.field_mask is not None):
+            raise PolicyViolation(
+                "this ephemeral token is locked to a Live setup (bidiGenerateContentSetup), "
+                "so it cannot start live music; mint one without constraints for music"
+            )
+        constrained = message if music else self._constrain(message, message.setup, record)
         resumption = message.setup.session_resumption
         if resumption is not None and resumption.handle:
             return grant, constrained  # resuming: not a new session, not counted

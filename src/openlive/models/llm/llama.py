@@ -639,7 +639,7 @@ class LlamaBackend(LLMBackend):
 
 def _as_text(message: ChatMessage, describe: Describe | None = None) -> str:
     """A turn for a text-only chat template: images described (or named), audio named,
-    function calls and their results written out."""
+    function results written out (the calls that asked for them are left out)."""
     out: list[str] = []
     for part in message.parts:
         if isinstance(part, TextPart):
@@ -648,10 +648,10 @@ def _as_text(message: ChatMessage, describe: Describe | None = None) -> str:
             out.append(describe(part) + "\n")
         elif isinstance(part, InlinePart):
             out.append(f"[{part.mime_type} attachment]")
-        elif isinstance(part, FunctionCallPart):
-            out.append(f"[called {part.name}({json.dumps(part.args)})]")
         elif isinstance(part, FunctionResponsePart):
-            out.append(f"[{part.name} returned {json.dumps(part.response)}]")
+            out.append(f"({part.name} result: {json.dumps(part.response)})")
+        # a call is not written out: shown its own calls as text, a small model answers the
+        # next turn by writing one more instead of using the results
     return "".join(out)
 
 
@@ -665,6 +665,8 @@ def _plain_chat(
         chat.append({"role": "system", "content": system})
     for m in messages:
         text = _as_text(m, describe)
+        if not text:
+            continue  # a model turn that only called functions
         if chat and chat[-1]["role"] == m.role:
             chat[-1]["content"] += "\n" + text
         else:
