@@ -25,6 +25,8 @@ if [ "$DEV" = 1 ]; then
   command -v npm >/dev/null || need_apt+=(npm)
   # the vision tests render screens with a real font
   [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+  # the web console's tests run in a real browser (driven by playwright, from PyPI)
+  command -v chromium >/dev/null || need_apt+=(chromium)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt packages: ${need_apt[*]}"
@@ -67,5 +69,6 @@ python -m openlive.weights
 if [ "$DEV" = 1 ]; then
   say "npm: @google/genai for the JS conformance tests"
   (cd tests/conformance/js && npm ci --no-audit --no-fund --loglevel=error)
+  (cd examples/js-genai && npm ci --no-audit --no-fund --loglevel=error)
 fi
 say "done"

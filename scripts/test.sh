@@ -5,9 +5,11 @@ cd "$(dirname "$0")/.."
 scripts/install.sh --dev
 . .venv/bin/activate
 echo "[test] ruff" >&2
-ruff check src tests benchmarks scripts
-ruff format --check src tests benchmarks scripts
+ruff check src tests benchmarks scripts examples
+ruff format --check src tests benchmarks scripts examples
 echo "[test] mypy --strict" >&2
 mypy src
+# the examples: each folder on its own (the same file names in two folders)
+for folder in examples/python-genai examples/openlive examples/assets; do mypy --strict "$folder"; done
 echo "[test] pytest" >&2
 pytest -q -ra "$@"

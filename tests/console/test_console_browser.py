@@ -67,6 +67,7 @@ def browser(media: dict[str, Path]) -> Iterator[Any]:
                 "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-audio-capture={media['question']}%noloop",
                 f"--use-file-for-fake-video-capture={media['screen']}",
+                "--auto-select-desktop-capture-source=Entire screen",
                 "--autoplay-policy=no-user-gesture-required",
             ],
         )
@@ -301,6 +302,19 @@ def test_shared_camera_frame_is_described(embedded_serve: ServerProcess, console
     assert "report.pdf" in reply or "not found" in reply, reply
     console.page.click("#camera")
     assert not console.page.is_visible("#preview")
+    # the screen (Chromium's fake one, a generated picture) goes the same way
+    sent = console.hooks()["stats"]["framesSent"]
+    console.page.click("#screen")
+    console.wait("screen frames sent", lambda h: h["stats"]["framesSent"] >= sent + 2)
+    assert console.page.get_attribute("#screen", "aria-pressed") == "true"
+    console.say("Describe my screen in one sentence.")
+    hooks = console.wait(
+        "the screen described",
+        lambda h: h["state"] == "ready" and len(self_replies(h)) >= 2,
+    )
+    assert self_replies(hooks)[-1].strip()
+    console.page.click("#screen")
+    assert console.page.get_attribute("#screen", "aria-pressed") == "false"
 
 
 def test_music_tab_plays(embedded_serve: ServerProcess, console: Console) -> None:
@@ -374,3 +388,35 @@ def test_resumes_after_goaway_and_dropped_connection(
         ),
     )
     assert not hooks["errors"], hooks["errors"]
+
+
+AXE = ROOT / "tests" / "conformance" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_no_accessibility_violations(echo_serve: ServerProcess, browser: Any) -> None:
+    """axe-core (the accessibility rules engine, from npm) finds nothing wrong with the page,
+    before connecting, in a conversation, and on the music tab."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is installed by scripts/install.sh --dev (tests/conformance/js)")
+    context = browser.new_context(bypass_csp=True)  # axe is injected as an inline script
+    page = context.new_page()
+    view = Console(page, "accessibility")
+    view.open(echo_serve)
+
+    def violations() -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(
+            """async () => (await axe.run(document)).violations.map(v =>
+                 `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target).join(' ')}`)"""
+        )
+        return list(found)
+
+    assert violations() == []
+    view.connect("TEXT")
+    view.say("hello there")
+    view.wait("a reply", lambda h: any("hello there" in r for r in self_replies(h)))
+    assert violations() == []
+    page.click("#tab-music")
+    assert violations() == []
+    context.close()
+    assert not view.problems, view.problems

@@ -142,3 +142,20 @@ def test_static_files_ship_in_the_package() -> None:
         assert found is not None and found[0], name
     assert asset("../__init__.py") is None
     assert asset("") is None
+
+
+async def test_a_token_locked_to_a_live_setup_cannot_start_music(served: RunningServer) -> None:
+    body = {
+        "uses": 1,
+        "bidiGenerateContentSetup": {"model": "models/gemini-live-2.5-flash-preview"},
+    }
+    async with httpx.AsyncClient() as http:
+        minted = await http.post(served.http + "/v1alpha/auth_tokens", json=body)
+    assert minted.status_code == 200, minted.text
+    url = f"{served.ws}{CONSTRAINED}BidiGenerateMusic?access_token={minted.json()['name']}"
+    with pytest.raises(ConnectionClosed) as closed:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"setup": {"model": "models/lyria-realtime-exp"}}))
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert "locked to a Live setup" in closed.value.rcvd.reason

@@ -281,12 +281,9 @@ class LlamaBackend(LLMBackend):
         llm.n_tokens = n
         llm._requires_eval = True  # the logits were not restored: never sample from them
 
-    def _save(self, session_id: str) -> None:
+    def _snapshot(self) -> _SeqState:
+        """The model's state as it is now: its KV cache and the tokens in it."""
         import llama_cpp
-
-        self._drop_forgotten()
-        if session_id in self._forgotten:
-            return  # the session ended while this job ran
 
         llm = self._llm
         ctx = llm._ctx.ctx
@@ -294,10 +291,16 @@ class LlamaBackend(LLMBackend):
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+        return _SeqState(tokens=llm.input_ids[:n].tolist(), blob=bytes(buf)[:written])
+
+    def _save(self, session_id: str) -> None:
+        self._drop_forgotten()
+        if session_id in self._forgotten:
+            return  # the session ended while this job ran
+        state = self._snapshot()
         old = self._states.pop(session_id, None)
         if old is not None:
             self._state_bytes -= len(old.blob)
-        state = _SeqState(tokens=llm.input_ids[:n].tolist(), blob=bytes(buf)[:written])
         self._states[session_id] = state
         self._state_bytes += len(state.blob)
         self.stats["saves"] += 1
@@ -484,8 +487,9 @@ class LlamaBackend(LLMBackend):
         penalties) of the generation in progress."""
         llm = self._llm
         sampler = llm._sampler
-        self._save(session_id)
-        state = self._states.get(session_id)
+        # a state of its own, not the session's saved one: that is what the session keeps
+        # between turns (on the ungrounded-call path, the prompt with the functions)
+        state = self._snapshot()
         self.stats["pauses"] = self.stats.get("pauses", 0) + 1
         self._lock.release()
         try:
@@ -493,7 +497,7 @@ class LlamaBackend(LLMBackend):
         finally:
             self._lock.acquire()
             self._drop_forgotten()
-            if self._owner != session_id and state is not None:
+            if self._owner != session_id:
                 self._restore(state)
                 self.stats["restores"] += 1
             self._owner = session_id
