@@ -159,3 +159,21 @@ async def test_a_token_locked_to_a_live_setup_cannot_start_music(served: Running
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     assert "locked to a Live setup" in closed.value.rcvd.reason
+
+
+async def test_a_music_session_cannot_pass_for_a_resumption(served: RunningServer) -> None:
+    """A resumption handle lets a Live session skip the token's use count (it is not a new
+    session); music has no resumption, so a handle there does not skip it."""
+    token = (await mint(served)).json()["name"]
+    url = f"{served.ws}{CONSTRAINED}BidiGenerateMusic?access_token={token}"
+    setup = {"model": "models/lyria-realtime-exp", "sessionResumption": {"handle": "x"}}
+    for attempt in range(2):
+        try:
+            async with connect(url) as ws:
+                await ws.send(json.dumps({"setup": setup}))
+                assert "setupComplete" in json.loads(await ws.recv())
+                assert attempt == 0, "a used-up token started a second music session"
+        except ConnectionClosed as closed:
+            assert attempt == 1
+            assert closed.rcvd is not None and closed.rcvd.code == 1008
+            assert "used up" in closed.rcvd.reason

@@ -13,7 +13,6 @@ refused with a retry hint instead of degrading everyone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import os
@@ -226,6 +225,19 @@ class Scheduler:
                 raise
             except BaseException as exc:  # the slot could not be had: the consumer says so
                 queue.put_nowait(_Failure(exc))
+            finally:
+                if suspended:
+                    # ended while paused: the producer ends on a compute thread (it takes the
+                    # model's lock and restores its state: never on the event loop), after
+                    # whatever runs there now; the scheduler owns that job
+                    stop.set()
+                    try:
+                        closing = loop.run_in_executor(self._compute, _close, items)
+                    except RuntimeError:  # the pool is shut down: the process is ending
+                        pass
+                    else:
+                        self._closing.add(closing)
+                        closing.add_done_callback(self._closing.discard)
 
         driver = asyncio.ensure_future(drive())
         try:
@@ -238,20 +250,11 @@ class Scheduler:
                 yield item  # type: ignore[misc]
         finally:
             stop.set()
-            if running:
-                # the producer stops at its next item; the slot is free once it has returned
-                await asyncio.shield(driver)
-            else:
-                driver.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await driver
-            if suspended:
-                # closed while paused: the producer ends on a compute thread (it takes the
-                # model's lock and restores its state: never on the event loop), after
-                # whatever runs there now; the scheduler owns that job
-                closing = loop.run_in_executor(self._compute, _close, items)
-                self._closing.add(closing)
-                closing.add_done_callback(self._closing.discard)
+            if not running:
+                driver.cancel()  # waiting for a slot (first, or again after a pause)
+            # the producer stops at its next item; the slot is free once it has returned
+            # (waited for without taking a cancellation of this consumer as the driver's)
+            await asyncio.wait({driver})
 
     async def shutdown(self) -> None:
         """Drop queued jobs and wait (off the event loop) for the running ones to end."""

@@ -469,7 +469,7 @@ class TokenService:
             )
         constrained = message if music else self._constrain(message, message.setup, record)
         resumption = message.setup.session_resumption
-        if resumption is not None and resumption.handle:
+        if not music and resumption is not None and resumption.handle:
             return grant, constrained  # resuming: not a new session, not counted
         if now >= record.new_session_expire_at:
             raise PolicyViolation(

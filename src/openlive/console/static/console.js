@@ -186,6 +186,12 @@ function append(record, text) {
   $("transcript").scrollTop = $("transcript").scrollHeight;
 }
 
+/** Say something to screen readers once (the transcript itself is not a live region: it
+ * grows a word at a time). */
+function announce(text) {
+  $("announcer").textContent = text;
+}
+
 function note(text) {
   entry("note", text);
 }
@@ -306,6 +312,7 @@ async function connect(event) {
     connected(true);
   } catch (error) {
     session = null;
+    closePlayer();
     showError(`Could not connect: ${error.message}`);
     setState("error");
     connected(false);
@@ -328,16 +335,21 @@ async function disconnect() {
   await stopMic(false);
   stopShare();
   if (current) current.close();
-  if (player) player.flush();
+  closePlayer();
   connected(false);
   setState("idle");
+}
+
+function closePlayer() {
+  if (player) player.close().catch(() => {});
+  player = null;
 }
 
 function closed(code, reason) {
   session = null;
   stopMic(false);
   stopShare();
-  if (player) player.flush();
+  closePlayer();
   connected(false);
   showError(`The session ended: ${describeClose(code, reason)}`);
   setState("error", describeClose(code, ""));
@@ -372,10 +384,14 @@ function content(c) {
       hooks.stats.audioChunks += 1;
       const format = pcmFormat(part.inlineData.mimeType);
       if (format.rate !== player.rate) {
-        player.close();
-        player = new Player({ rate: format.rate, onState: player.onState });
+        const { onState } = player;
+        closePlayer();
+        player = new Player({ rate: format.rate, onState });
+        player.setVolume(Number($("volume").value));
       }
-      player.push(fromBase64(part.inlineData.data));
+      player.push(fromBase64(part.inlineData.data)).catch((error) => {
+        showError(`The reply could not be played: ${error.message}`);
+      });
     } else if (part.text) {
       startReply(false);
       if (!modelEntry) modelEntry = entry("model");
@@ -389,6 +405,7 @@ function content(c) {
     append(modelEntry, c.outputTranscription.text);
   }
   if (c.turnComplete) {
+    if (modelEntry && modelEntry.text) announce(`Model: ${modelEntry.text}`);
     modelBusy = false;
     modelEntry = null;
     userEntry = null;
@@ -443,12 +460,21 @@ async function toggleMic() {
     await stopMic(true);
     return;
   }
-  mic = new Microphone(onChunk);
+  const starting = new Microphone(onChunk);
+  mic = starting;
+  $("mic").disabled = true; // one start at a time
   try {
-    await mic.start();
+    await starting.start();
   } catch (error) {
-    mic = null;
+    if (mic === starting) mic = null;
+    await starting.stop();
     showError(`The microphone could not start: ${error.message}`);
+    return;
+  } finally {
+    $("mic").disabled = !session;
+  }
+  if (mic !== starting || !session) {
+    await starting.stop(); // disconnected (or stopped) while it was starting
     return;
   }
   if (!$("vadAuto").checked) session.send({ realtimeInput: { activityStart: {} } });
@@ -604,7 +630,7 @@ function toolCall(call) {
       respond(record, item, response, "answered");
     });
     item.append(label, field, button);
-    field.focus();
+    announce(`${fc.name} was called: answer it in the tools panel.`);
   }
 }
 

@@ -122,13 +122,26 @@ function timeLeftMs(value) {
 }
 
 const MAX_HELD = 3000; // client messages kept for sending again (about 5 minutes of audio)
+const SETUP_TIMEOUT_MS = 15000; // a connection that sends no setupComplete by then is given up
+const SHORT_LIVED_MS = 5000; // a resumed connection that dies sooner counts as a failed attempt
+const UPDATE_WAIT_MS = 1500; // after a reply, how long a move waits for the turn's new handle
+const CUT_REPLY_WAIT_MS = 5000; // a reply cut by a move that the server does not go on with
+
+/** Wait for `promise`, or reject after `ms` with `message`. */
+function within(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * A Live session: `connect()` sends the setup and resolves on setupComplete; every server
  * message goes to `handlers.message`. The session resumes by itself (a new connection, a new
  * token, the latest handle, transparent resumption) after a goAway, once the reply in progress
- * has ended, and after a dropped connection; the messages the server had not consumed are sent
- * again on the new connection, in order.
+ * has ended and its new handle came, and after a dropped connection; the messages the server
+ * had not consumed are sent again on the new connection, in order.
  * handlers: message(msg), state(name, detail), closed(code, reason), event(e).
  */
 export class LiveSession {
@@ -143,10 +156,13 @@ export class LiveSession {
     this.held = []; // [{index, message}] sent or waiting, not yet known to be consumed
     this.closing = false;
     this.moving = false;
-    this.moveWanted = false; // a goAway came during a reply: move when it ends
+    this.goAway = false; // the server announced the end of this connection
+    this.moveWanted = false; // a goAway came during a reply: move when it has ended
     this.moveTimer = 0;
     this.turnOpen = false;
     this.failures = 0;
+    this.openedAt = 0;
+    this.cutTimer = 0;
   }
 
   async connect() {
@@ -177,38 +193,55 @@ export class LiveSession {
       },
     );
     channel.send({ setup });
-    await setupDone;
+    try {
+      await within(setupDone, SETUP_TIMEOUT_MS, "the server did not answer the setup");
+    } catch (error) {
+      channel.close(1000, "setup not answered");
+      throw error;
+    }
+    this.openedAt = performance.now();
+    this.goAway = false;
     return channel;
   }
 
   _receive(channel, message) {
     const update = message.sessionResumptionUpdate;
-    if (update && update.newHandle) {
+    // while moving, the handle the new connection resumes from stays as it was sent
+    if (update && update.newHandle && !this.moving) {
       this.handle = update.newHandle;
       const consumed = Number(update.lastConsumedClientMessageIndex ?? -1);
       this.consumed = Number.isFinite(consumed) ? consumed : -1;
       this.held = this.held.filter((h) => h.index > this.consumed);
+      if (this.moveWanted && !this.turnOpen) this._move("the server asked to move (goAway)");
     }
     const content = message.serverContent;
     if (content) {
+      clearTimeout(this.cutTimer);
       if (content.turnComplete || content.interrupted) {
         this.turnOpen = false;
         this.failures = 0;
-        if (this.moveWanted && channel === this.channel) this._move("the server asked to move (goAway)");
+        if (this.moveWanted && channel === this.channel) {
+          // the turn's new handle follows its end: move once it came (or soon anyway)
+          clearTimeout(this.moveTimer);
+          this.moveTimer = setTimeout(() => this._move("the server asked to move (goAway)"), UPDATE_WAIT_MS);
+        }
       } else if (content.modelTurn || content.outputTranscription) {
         this.turnOpen = true;
       }
     }
     if (message.toolCall) this.turnOpen = true;
-    if (message.goAway !== undefined && channel === this.channel && this.handle) {
-      if (!this.turnOpen) this._move("the server asked to move (goAway)");
-      else {
-        // let the reply in progress finish, but move before the server closes
-        this.moveWanted = true;
-        const left = timeLeftMs(message.goAway.timeLeft);
-        const wait = left === null ? 5000 : Math.max(0, left - Math.min(1000, left / 5));
-        clearTimeout(this.moveTimer);
-        this.moveTimer = setTimeout(() => this._move("the server asked to move (goAway)"), wait);
+    if (message.goAway !== undefined && channel === this.channel) {
+      this.goAway = true;
+      if (this.handle) {
+        if (!this.turnOpen) this._move("the server asked to move (goAway)");
+        else {
+          // let the reply in progress finish, but move before the server closes
+          this.moveWanted = true;
+          const left = timeLeftMs(message.goAway.timeLeft);
+          const wait = left === null ? 5000 : Math.max(0, left - Math.min(1000, left / 5));
+          clearTimeout(this.moveTimer);
+          this.moveTimer = setTimeout(() => this._move("the server asked to move (goAway)"), wait);
+        }
       }
     }
     if (channel === this.channel || message.setupComplete === undefined) this.handlers.message(message);
@@ -222,6 +255,10 @@ export class LiveSession {
     const cut = this.turnOpen;
     this.handlers.state("reconnecting", why);
     while (!this.closing) {
+      if (this.failures > 0) {
+        await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** this.failures)));
+        if (this.closing) return;
+      }
       try {
         const channel = await this._open();
         if (this.closing) {
@@ -235,32 +272,49 @@ export class LiveSession {
         this.moving = false;
         this.turnOpen = false;
         if (previous && previous !== channel) previous.close(1000, "resumed on a new connection");
-        if (cut) {
-          // the reply in progress was cut: end it, unless a message sent again brings a new one
-          this.handlers.message({ serverContent: { interrupted: true, turnComplete: again.length === 0 } });
+        if (cut && again.length === 0) {
+          // the server goes on with a reply the move cut; if it does not, end the turn here
+          this.cutTimer = setTimeout(
+            () => this.handlers.message({ serverContent: { turnComplete: true } }),
+            CUT_REPLY_WAIT_MS,
+          );
         }
         this.handlers.state("resumed", `${again.length} message(s) sent again`);
         return;
       } catch (error) {
         this.failures += 1;
         if (this.failures > MAX_RETRIES) {
-          this.moving = false;
-          this.channel = null;
-          this.handlers.closed(1006, `could not resume the session: ${error.message}`);
+          this._end(1006, `could not resume the session: ${error.message}`);
           return;
         }
-        await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** this.failures)));
       }
     }
   }
 
   _closed(channel, code, reason) {
-    if (channel !== this.channel || this.closing) return;
+    if (channel !== this.channel || this.closing || this.moving) return;
     const tokenRanOut = code === 1008 && /token expired/.test(reason);
-    if (this.handle && (!FINAL_CODES.has(code) || tokenRanOut)) {
+    // a plain close (1000) is only worth resuming when a goAway announced it
+    const resumable = !FINAL_CODES.has(code) && (code !== 1000 || this.goAway);
+    if (this.handle && (resumable || tokenRanOut)) {
+      if (performance.now() - this.openedAt < SHORT_LIVED_MS) this.failures += 1;
+      if (this.failures > MAX_RETRIES) {
+        this._end(code, `gave up resuming the session: ${reason || describeClose(code, "")}`);
+        return;
+      }
       this._move(describeClose(code, reason));
       return;
     }
+    this._end(code, reason);
+  }
+
+  /** The session is over: nothing more is received from it. */
+  _end(code, reason) {
+    this.closing = true;
+    this.moving = false;
+    clearTimeout(this.moveTimer);
+    clearTimeout(this.cutTimer);
+    if (this.channel) this.channel.close(1000, "session over");
     this.channel = null;
     this.handlers.closed(code, reason);
   }
@@ -283,6 +337,7 @@ export class LiveSession {
   close() {
     this.closing = true;
     clearTimeout(this.moveTimer);
+    clearTimeout(this.cutTimer);
     if (this.channel) this.channel.close(1000, "closed by the user");
     this.channel = null;
   }

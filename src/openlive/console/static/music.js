@@ -20,6 +20,7 @@ export class MusicTab {
     this.sent = null; // the bpm and scale last sent (a change needs a reset of the context)
     this.timer = null;
     this.playing = false;
+    this.opening = false;
     for (const prompt of DEFAULT_PROMPTS) this.addPrompt(prompt);
     $("addPrompt").addEventListener("click", () => {
       const input = this.addPrompt({ text: "", weight: 1.0 });
@@ -99,15 +100,29 @@ export class MusicTab {
   }
 
   async play() {
+    if (this.opening) return;
     try {
       const prompts = this.prompts();
       if (prompts.length === 0) throw new Error("add a prompt first");
-      if (!this.session) await this.open(prompts);
+      if (!this.session) {
+        this.opening = true;
+        $("play").disabled = true;
+        await this.open(prompts);
+      }
       this.control("PLAY");
     } catch (error) {
       this.ui.error(`Music: ${error.message}`);
       this.status("Not playing.");
+      this.closePlayer();
+    } finally {
+      this.opening = false;
+      this.buttons();
     }
+  }
+
+  closePlayer() {
+    if (this.player) this.player.close().catch(() => {});
+    this.player = null;
   }
 
   async open(prompts) {
@@ -133,7 +148,10 @@ export class MusicTab {
 
   control(command) {
     if (!this.session) return;
-    this.session.send({ playbackControl: command });
+    if (!this.session.send({ playbackControl: command })) {
+      this.ui.error("Music: not sent, the connection is closed");
+      return;
+    }
     this.playing = command === "PLAY";
     if (command === "PAUSE") this.status("Paused.");
     if (command === "PLAY") this.status("Playing…");
@@ -167,12 +185,16 @@ export class MusicTab {
       for (const chunk of content.audioChunks) {
         if (!chunk.data) continue;
         const format = pcmFormat(chunk.mimeType, 48000);
-        if (format.rate !== this.player.rate || format.channels !== this.player.channels) {
-          this.player.close();
+        if (!this.player || format.rate !== this.player.rate || format.channels !== this.player.channels) {
+          this.closePlayer();
           this.player = new Player({ rate: format.rate, channels: format.channels });
         }
         this.chunks += 1;
-        if (this.playing) this.player.push(fromBase64(chunk.data));
+        if (this.playing) {
+          this.player.push(fromBase64(chunk.data)).catch((error) => {
+            this.ui.error(`Music could not be played: ${error.message}`);
+          });
+        }
       }
     }
     if (message.filteredPrompt) {
@@ -184,14 +206,14 @@ export class MusicTab {
   report() {
     const stats = this.player ? this.player.stats : { seconds: 0, peak: 0 };
     Object.assign(this.ui.stats, { chunks: this.chunks, seconds: stats.seconds, peak: stats.peak });
-    if (this.playing) this.status(`Playing — ${stats.seconds.toFixed(1)} s played.`);
+    if (this.playing) $("musicClock").textContent = `${stats.seconds.toFixed(1)} s played`;
   }
 
   closed(code, reason) {
     clearInterval(this.timer);
     this.session = null;
     this.playing = false;
-    if (this.player) this.player.flush();
+    this.closePlayer();
     this.buttons();
     if (code !== 1000) this.ui.error(`Music: ${describeClose(code, reason)}`);
     this.status("Not playing.");

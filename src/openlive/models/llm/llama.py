@@ -73,6 +73,8 @@ __all__ = ["LlamaBackend"]
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 0.8, "top_k": 20}
 """Used for parameters the client leaves unset (the recommended values for Qwen2.5 chat)."""
 CALL_TEMPERATURE = 0.2
+RESULT_TEMPERATURE = 0.2
+"""The most a reply that reads function results samples at when the client set no temperature."""
 FIRST_TOKENS = 16
 """Tokens a reply writes before it gives the model up to other sessions' work."""
 REPLY_ROOM = 64
@@ -497,7 +499,10 @@ class LlamaBackend(LLMBackend):
         finally:
             self._lock.acquire()
             self._drop_forgotten()
-            if self._owner != session_id:
+            n = llm.n_tokens
+            # restored unless nothing touched the model meanwhile (another session's job, or
+            # one of this session's own, such as a prefill, changes the tokens it holds)
+            if self._owner != session_id or llm.input_ids[:n].tolist() != state.tokens:
                 self._restore(state)
                 self.stats["restores"] += 1
             self._owner = session_id
@@ -569,6 +574,15 @@ class LlamaBackend(LLMBackend):
             value = getattr(p, key)
             if value is not None:
                 values[key] = value
+        last = request.messages[-1] if request.messages else None
+        if (
+            p.temperature is None
+            and last
+            and any(isinstance(x, FunctionResponsePart) for x in last.parts)
+        ):
+            # an answer read off function results: at the default temperature the small model
+            # now and then writes about the call format instead of the results
+            values["temperature"] = min(values["temperature"], RESULT_TEMPERATURE)
         return {
             "temp": values["temperature"],
             "top_p": values["top_p"],
