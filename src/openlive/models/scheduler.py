@@ -52,6 +52,7 @@ resumed (on a compute thread) once the slot is its own again."""
 
 T = TypeVar("T")
 _DONE = object()
+_PAUSED = object()
 
 
 class Scheduler:
@@ -168,23 +169,19 @@ class Scheduler:
         its items on the event loop as they come. Closing the consumer sets the stop event the
         producer checks between items, and waits for it to return so the slot is really free.
 
-        A producer that yields :data:`PAUSE` gives the slot up at once (whatever the consumer
-        has still to take): it is queued again at :data:`CONTINUATION` priority and resumed
-        where it stopped (it saves whatever state another job could disturb before pausing,
-        and restores it after). The slot is held by a driver task of this call, not by the
-        consumer, so a consumer held back by a slow client never keeps it idle.
+        A producer that yields :data:`PAUSE` gives the slot up: it is queued again at
+        :data:`CONTINUATION` priority and resumed where it stopped (it saves whatever state
+        another job could disturb before pausing, and restores it after).
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
         stop = threading.Event()
         items = produce(stop)
-        suspended = False
-        """The producer paused and has not been resumed."""
-        running = False
-        """The producer is on a compute thread now (holding the slot)."""
 
         def post(item: object) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        suspended = False
 
         def work() -> None:
             nonlocal suspended
@@ -197,6 +194,7 @@ class Scheduler:
                         break
                     if item is PAUSE and not stop.is_set():
                         suspended = True
+                        post(_PAUSED)
                         return
                     if item is not PAUSE:
                         post(item)
@@ -207,54 +205,37 @@ class Scheduler:
                 post(_Failure(exc))
             post(_DONE)
 
-        async def drive() -> None:
-            nonlocal running
-            level = priority
-            try:
-                while True:
-                    async with self._slot(level):
-                        running = True
-                        try:
-                            await asyncio.shield(loop.run_in_executor(self._compute, work))
-                        finally:
-                            running = False
-                    if not suspended or stop.is_set():
-                        return
-                    level = CONTINUATION
-            except asyncio.CancelledError:
-                raise
-            except BaseException as exc:  # the slot could not be had: the consumer says so
-                queue.put_nowait(_Failure(exc))
-            finally:
-                if suspended:
-                    # ended while paused: the producer ends on a compute thread (it takes the
-                    # model's lock and restores its state: never on the event loop), after
-                    # whatever runs there now; the scheduler owns that job
-                    stop.set()
-                    try:
-                        closing = loop.run_in_executor(self._compute, _close, items)
-                    except RuntimeError:  # the pool is shut down: the process is ending
-                        pass
-                    else:
-                        self._closing.add(closing)
-                        closing.add_done_callback(self._closing.discard)
-
-        driver = asyncio.ensure_future(drive())
+        paused = False
+        future: asyncio.Future[None] | None = None
         try:
             while True:
-                item = await queue.get()
-                if item is _DONE:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.exc
-                yield item  # type: ignore[misc]
+                async with self._slot(CONTINUATION if paused else priority):
+                    future = loop.run_in_executor(self._compute, work)
+                    paused = False
+                    try:
+                        while True:
+                            item = await queue.get()
+                            if item is _DONE:
+                                return
+                            if item is _PAUSED:
+                                paused = True
+                                break
+                            if isinstance(item, _Failure):
+                                raise item.exc
+                            yield item  # type: ignore[misc]
+                    finally:
+                        if not paused:
+                            stop.set()
+                        await asyncio.shield(future)
         finally:
-            stop.set()
-            if not running:
-                driver.cancel()  # waiting for a slot (first, or again after a pause)
-            # the producer stops at its next item; the slot is free once it has returned
-            # (waited for without taking a cancellation of this consumer as the driver's)
-            await asyncio.wait({driver})
+            if suspended or (future is not None and not future.done()):
+                # closed while waiting for the slot: the producer ends on a compute thread
+                # (it takes the model's lock and restores its state: never on the event loop),
+                # after whatever runs there now; the scheduler owns that job
+                stop.set()
+                closing = loop.run_in_executor(self._compute, _close, items)
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
 
     async def shutdown(self) -> None:
         """Drop queued jobs and wait (off the event loop) for the running ones to end."""
