@@ -7,6 +7,8 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from websockets.asyncio.client import connect
 
 from openlive.server import ServerConfig
@@ -62,3 +64,25 @@ async def test_huge_numbers_close_1007() -> None:
                 except Exception:
                     pass
                 assert ws.close_code == 1007, (message, ws.close_code, ws.close_reason)
+
+
+async def test_the_soundfont_loads_before_the_server_listens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading the SoundFont holds the GIL for a second or more: an echo server too loads it at
+    start-up, off the loop and before it accepts a session, never at the first music session
+    (CI saw a 5.5 s stall of every session's loop when the first one loaded it)."""
+    from openlive.music import render
+    from openlive.server import app as app_module
+
+    order: list[str] = []
+    monkeypatch.setattr(render, "load_soundfont", lambda path=None: order.append("soundfont"))
+    listen = app_module.App.listen
+
+    async def listening(self: app_module.App) -> list[str]:
+        order.append("listen")
+        return await listen(self)
+
+    monkeypatch.setattr(app_module.App, "listen", listening)
+    async with running_app(ServerConfig(port=0, no_tls=True, model="echo")):
+        assert order == ["soundfont", "listen"]

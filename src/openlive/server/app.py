@@ -203,7 +203,6 @@ class App:
         )
 
     async def start(self) -> None:
-        self.loop_monitor.start()
         try:  # a store that cannot be reached stops the server at start
             await self.store.ping()
         except Exception as exc:
@@ -214,9 +213,12 @@ class App:
         if self.config.model != "echo":
             # real engines preload voice too; an echo server (tests) loads it on first use
             await self.voice.start()
-            # and the music SoundFont, before any session: its loader holds the GIL for about
-            # a second, which would stall every session's event loop at the first music session
-            await asyncio.get_running_loop().run_in_executor(self.music_threads, _preload_music)
+        # every server loads the music SoundFont before it listens: the loader holds the GIL
+        # for a second or more (several on a busy machine), which would stall every session's
+        # event loop at the first music session
+        await asyncio.get_running_loop().run_in_executor(self.music_threads, _preload_music)
+        # lag is measured from here: start-up work above is not time a session waits through
+        self.loop_monitor.start()
 
     async def close(self) -> None:
         """Stop listening, end every session (each with its close frame), then release the
