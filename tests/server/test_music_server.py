@@ -8,7 +8,6 @@ import json
 import time
 
 import pytest
-
 from websockets.asyncio.client import connect
 
 from openlive.server import ServerConfig
