@@ -398,3 +398,30 @@ async def test_the_sync_session_reconnects_too() -> None:
         reconnects, reply = await asyncio.to_thread(run)
         assert reconnects >= 1
         assert reply == "echo: history: a | b | c"
+
+
+async def test_a_lost_handle_update_does_not_make_the_turn_happen_twice(
+    server: RunningServer,
+) -> None:
+    """The update with the newer handle is lost with the connection (CI hit this when a goAway
+    move raced the end of a turn): the SDK resumes with the handle before it, which the server
+    still honours for its grace and which resumes the session's latest state. The server says
+    right after ``setupComplete`` what that state holds, so the turn already answered is not
+    sent again: no second answer, no second copy in the history."""
+    client = Client(base_url=server.http)
+    async with client.aio.live.connect(model=MODEL, config=CONFIG, reconnect=FAST) as session:
+        assert await ask(session, "one") == "echo: one"
+        runtime = await runtime_of(server, session)
+        send = runtime._send
+
+        async def losing_handles(message: ServerMessage) -> None:
+            update = message.session_resumption_update
+            if update is None or not update.new_handle:
+                await send(message)
+
+        runtime._send = losing_handles  # type: ignore[method-assign]
+        assert await ask(session, "two") == "echo: two"
+        await asyncio.sleep(0.2)  # the state holding "two" is kept under a handle never sent
+        await runtime.inject("drop", 0)
+        assert await ask(session, "[[history]]") == "echo: history: one | two"
+        assert session.reconnects == 1

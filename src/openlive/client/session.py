@@ -105,6 +105,9 @@ class LiveCallbacks:
 
 _END = object()
 QUEUE_LIMIT = 1024
+RESUMED_UPDATE_WAIT = 2.0
+"""Seconds a resuming session waits for the resumed state's consumed index before it sends
+messages again (openlive sends it at once; a server that does not costs this wait once)."""
 """Server messages held for :meth:`AsyncSession.receive`; when full, the reader waits (and
 TCP backpressure reaches the server) until the application takes some."""
 
@@ -298,7 +301,7 @@ class AsyncSession:
                     continue
                 self._observe(message)
                 await self._deliver(message)
-                if not moving and self._move_by is not None and self._resumable:
+                if not moving and self._move_by is not None and self._settled():
                     moving = await self._start_move(ws)
         except ConnectionClosed:
             pass
@@ -310,6 +313,20 @@ class AsyncSession:
         if code is None:
             return 1006, "connection lost", False
         return code, ws.close_reason or "", False
+
+    def _settled(self) -> bool:
+        """The session can move now: the server said it is resumable, and (transparent
+        resumption) its latest handle holds every message sent. A message sent but not yet
+        in a handle may already be answered on this connection: moving then would cut that
+        answer off, or make the new connection answer it a second time."""
+        if not self._resumable:
+            return False
+        replay = self._replay
+        return (
+            replay is None
+            or not replay.transparent
+            or (replay.next_index - 1 <= self._handle_consumed)
+        )
 
     async def _start_move(self, ws: ClientConnection) -> bool:
         """After a goAway, at a resumable point (or at the latest before timeLeft runs out):
@@ -387,6 +404,7 @@ class AsyncSession:
         attempt = 0
         last_code, last_reason = code, reason
         frames: list[str | bytes] = []
+        early: list[ServerMessage] = []
         lost = 0
         log.info("session %s: connection ended (%s %s): resuming", self.session_id, code, reason)
         try:
@@ -427,6 +445,7 @@ class AsyncSession:
                     last_code, last_reason = 1011, "the server did not answer setupComplete"
                     continue
                 try:
+                    early = await self._resumed_state(ws)
                     async with self._send_lock:
                         frames, lost = replay.to_replay(self._handle_consumed)
                         for frame in frames:
@@ -461,8 +480,35 @@ class AsyncSession:
             # make the server answer it anew
             content = ServerContent(interrupted=True, turn_complete=None if frames else True)
             await self._deliver(ServerMessage(server_content=content))
+        for message in early:
+            self._observe(message)
+            await self._deliver(message)
         info = ReconnectInfo(attempt, code, reason, len(frames), interrupted, lost)
         await self._call(self._callbacks.on_reconnect, info)
+
+    async def _resumed_state(self, ws: ClientConnection) -> list[ServerMessage]:
+        """What the resumed state holds, before anything is sent again. A handle still in its
+        grace (the newer one was lost with the old connection) resumes the session's latest
+        state, which may hold messages the SDK has not seen consumed; the server says which
+        in the ``sessionResumptionUpdate`` it sends right after ``setupComplete``. Waits for
+        it at most ``RESUMED_UPDATE_WAIT`` seconds, and only when there is something to send
+        again; returns the messages read meanwhile, for delivery."""
+        replay = self._replay
+        if (
+            replay is None
+            or not replay.transparent
+            or not replay.to_replay(self._handle_consumed)[0]
+        ):
+            return []
+        try:
+            frame = await asyncio.wait_for(ws.recv(), RESUMED_UPDATE_WAIT)
+            message = ServerMessage.model_validate_json(frame)
+        except (TimeoutError, ValueError):
+            return []  # no word of it: send again all the old handle did not hold
+        update = message.session_resumption_update
+        if update is not None and update.new_handle:
+            self._observe(message)
+        return [message]
 
     # ---- receiving ----
 
