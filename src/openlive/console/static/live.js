@@ -122,6 +122,7 @@ function timeLeftMs(value) {
 }
 
 const MAX_HELD = 3000; // client messages kept for sending again (about 5 minutes of audio)
+const RESUMED_UPDATE_WAIT_MS = 2000; // how long a resumed session waits to learn what its state holds
 const SETUP_TIMEOUT_MS = 15000; // a connection that sends no setupComplete by then is given up
 const SHORT_LIVED_MS = 5000; // a resumed connection that dies sooner counts as a failed attempt
 const UPDATE_WAIT_MS = 1500; // after a reply, how long a move waits for the turn's new handle
@@ -182,9 +183,15 @@ export class LiveSession {
     const setupDone = new Promise((resolve, reject) => {
       ready = { resolve, reject };
     });
+    let stateKnown;
+    // a resumed session's first update says what the resumed state holds (see _move)
+    channel.resumedState = new Promise((resolve) => {
+      stateKnown = resolve;
+    });
     await channel.open(
       (message) => {
         if (message.setupComplete !== undefined) ready.resolve();
+        if (message.sessionResumptionUpdate?.newHandle) stateKnown(message.sessionResumptionUpdate);
         this._receive(channel, message);
       },
       (code, reason) => {
@@ -264,6 +271,23 @@ export class LiveSession {
         if (this.closing) {
           channel.close(1000, "closed by the user");
           return;
+        }
+        if (this.held.some((h) => h.index > this.consumed)) {
+          // a handle in its grace (the newer one was lost with the connection) resumes the
+          // latest state: learn what it holds so an answered turn is not sent a second time
+          const update = await Promise.race([
+            channel.resumedState,
+            new Promise((resolve) => setTimeout(() => resolve(null), RESUMED_UPDATE_WAIT_MS)),
+          ]);
+          if (this.closing) {
+            channel.close(1000, "closed by the user");
+            return;
+          }
+          if (update) {
+            this.handle = update.newHandle;
+            const consumed = Number(update.lastConsumedClientMessageIndex ?? -1);
+            if (Number.isFinite(consumed)) this.consumed = Math.max(this.consumed, consumed);
+          }
         }
         const previous = this.channel;
         this.channel = channel;
