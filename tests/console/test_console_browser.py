@@ -229,7 +229,7 @@ def test_text_chat_and_interruption(embedded_serve: ServerProcess, console: Cons
     assert any(t["kind"] == "text" for t in hooks["turns"])
     console.say("Tell me a long story about a dragon and a knight, with many details.")
     console.wait("the story starts", lambda h: h["state"] == "speaking")
-    console.say("Stop. What is two plus two?")
+    console.say("Stop the story. What is two plus two? Answer with just the number.")
     hooks = console.wait(
         "the story interrupted and the new question answered",
         lambda h: (

@@ -138,6 +138,35 @@ function within(promise, ms, message) {
 }
 
 /**
+ * Open `channel`, send `setup`, and resolve once the server answered setupComplete; reject with
+ * a readable message if it closes first or does not answer within SETUP_TIMEOUT_MS (the
+ * channel is then closed). `onMessage(message)` and `onClose(code, reason)` see everything.
+ */
+async function openWithSetup(channel, setup, onMessage, onClose) {
+  let ready;
+  const setupDone = new Promise((resolve, reject) => {
+    ready = { resolve, reject };
+  });
+  await channel.open(
+    (message) => {
+      if (message.setupComplete !== undefined) ready.resolve();
+      onMessage(message);
+    },
+    (code, reason) => {
+      ready.reject(new Error(describeClose(code, reason)));
+      onClose(code, reason);
+    },
+  );
+  channel.send({ setup });
+  try {
+    await within(setupDone, SETUP_TIMEOUT_MS, "the server did not answer the setup");
+  } catch (error) {
+    channel.close(1000, "setup not answered");
+    throw error;
+  }
+}
+
+/**
  * A Live session: `connect()` sends the setup and resolves on setupComplete; every server
  * message goes to `handlers.message`. The session resumes by itself (a new connection, a new
  * token, the latest handle, transparent resumption) after a goAway, once the reply in progress
@@ -179,33 +208,20 @@ export class LiveSession {
     });
     const setup = structuredClone(this.setup);
     setup.sessionResumption = this.handle ? { handle: this.handle, transparent: true } : { transparent: true };
-    let ready;
-    const setupDone = new Promise((resolve, reject) => {
-      ready = { resolve, reject };
-    });
     let stateKnown;
     // a resumed session's first update says what the resumed state holds (see _move)
     channel.resumedState = new Promise((resolve) => {
       stateKnown = resolve;
     });
-    await channel.open(
+    await openWithSetup(
+      channel,
+      setup,
       (message) => {
-        if (message.setupComplete !== undefined) ready.resolve();
         if (message.sessionResumptionUpdate?.newHandle) stateKnown(message.sessionResumptionUpdate);
         this._receive(channel, message);
       },
-      (code, reason) => {
-        ready.reject(new Error(describeClose(code, reason)));
-        this._closed(channel, code, reason);
-      },
+      (code, reason) => this._closed(channel, code, reason),
     );
-    channel.send({ setup });
-    try {
-      await within(setupDone, SETUP_TIMEOUT_MS, "the server did not answer the setup");
-    } catch (error) {
-      channel.close(1000, "setup not answered");
-      throw error;
-    }
     this.openedAt = performance.now();
     this.goAway = false;
     return channel;
@@ -381,26 +397,23 @@ export class MusicSession {
       apiKey: this.apiKey,
       onEvent: this.handlers.event,
     });
-    let ready;
-    const setupDone = new Promise((resolve, reject) => {
-      ready = { resolve, reject };
-    });
-    await channel.open(
-      (message) => {
-        if (message.setupComplete !== undefined) ready.resolve();
-        this.handlers.message(message);
-      },
-      (code, reason) => {
-        ready.reject(new Error(describeClose(code, reason)));
-        if (this.channel === channel) {
-          this.channel = null;
-          this.handlers.closed(code, reason);
-        }
-      },
-    );
     this.channel = channel;
-    channel.send({ setup: { model: `models/${this.model}` } });
-    await setupDone;
+    try {
+      await openWithSetup(
+        channel,
+        { model: `models/${this.model}` },
+        (message) => this.handlers.message(message),
+        (code, reason) => {
+          if (this.channel === channel) {
+            this.channel = null;
+            this.handlers.closed(code, reason);
+          }
+        },
+      );
+    } catch (error) {
+      if (this.channel === channel) this.channel = null;
+      throw error;
+    }
   }
 
   send(message) {
