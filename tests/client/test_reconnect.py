@@ -425,3 +425,50 @@ async def test_a_lost_handle_update_does_not_make_the_turn_happen_twice(
         await runtime.inject("drop", 0)
         assert await ask(session, "[[history]]") == "echo: history: one | two"
         assert session.reconnects == 1
+
+
+async def test_a_goaway_move_does_not_wait_on_streamed_audio(server: RunningServer) -> None:
+    """Audio chunks keep streaming after the turn that brought the goAway: they are not in any
+    handle (the state does not change), yet the session moves as soon as the turn's handle
+    came, not at the deadline (60 s here)."""
+    client = Client(base_url=server.http)
+    silence = bytes(3200)  # 100 ms of 16 kHz PCM16
+    async with client.aio.live.connect(model=MODEL, config=CONFIG, reconnect=FAST) as session:
+
+        async def stream() -> None:
+            while True:
+                await session.send_realtime_input(
+                    audio={"data": silence, "mime_type": "audio/pcm;rate=16000"}
+                )
+                await asyncio.sleep(0.005)
+
+        streaming = asyncio.create_task(stream())
+        try:
+            await asyncio.sleep(0.2)  # chunks are in flight whenever a handle is issued
+            reply, _ = await reply_to_next(session, "[[fault goaway 60]] bye")
+            assert reply == "echo: [[fault goaway 60]] bye"
+
+            async def moved() -> None:
+                while not session.reconnects:
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(moved(), 20)  # the deadline would be 59 s away
+        finally:
+            streaming.cancel()
+        assert await ask(session, "[[history]]") == "echo: history: [[fault goaway 60]] bye"
+
+
+def test_only_audio_and_video_chunks_count_as_media() -> None:
+    from openlive.client.session import _is_media
+    from openlive.types import ClientMessage
+
+    def message(**realtime: Any) -> ClientMessage:
+        return ClientMessage.model_validate({"realtimeInput": realtime})
+
+    chunk = {"data": "AAAA", "mimeType": "audio/pcm;rate=16000"}
+    assert _is_media(message(audio=chunk))
+    assert _is_media(message(video={"data": "AAAA", "mimeType": "image/jpeg"}))
+    assert not _is_media(message(text="hi"))
+    assert not _is_media(message(audioStreamEnd=True))
+    assert not _is_media(message(activityEnd={}))
+    assert not _is_media(ClientMessage.model_validate({"clientContent": {"turnComplete": True}}))

@@ -117,14 +117,20 @@ class ReplayBuffer:
         self.transparent = transparent
         self.limit = max(1, limit)
         self.next_index = 0
+        self.last_non_media = -1
+        """Index of the last message sent that is not an audio or video chunk (one the server
+        may answer as soon as it arrives)."""
         self._held: deque[tuple[int, str | bytes, bool]] = deque()
         """(index, frame, sent)"""
         self.lost = 0
 
-    def add(self, frame: str | bytes, sent: bool) -> int:
-        """Hold a message (``sent``: handed to a connection); returns its index."""
+    def add(self, frame: str | bytes, sent: bool, media: bool = False) -> int:
+        """Hold a message (``sent``: handed to a connection; ``media``: an audio or video
+        chunk); returns its index."""
         index = self.next_index
         self.next_index += 1
+        if not media:
+            self.last_non_media = index
         if self.transparent or not sent:
             self._held.append((index, frame, sent))
             while len(self._held) > self.limit:

@@ -316,16 +316,17 @@ class AsyncSession:
 
     def _settled(self) -> bool:
         """The session can move now: the server said it is resumable, and (transparent
-        resumption) its latest handle holds every message sent. A message sent but not yet
-        in a handle may already be answered on this connection: moving then would cut that
-        answer off, or make the new connection answer it a second time."""
+        resumption) its latest handle holds every message sent other than audio and video
+        chunks (those stream on; a handle is only issued when the state changes). A message
+        sent but not yet in a handle may already be answered on this connection: moving then
+        would cut that answer off, or make the new connection answer it a second time."""
         if not self._resumable:
             return False
         replay = self._replay
         return (
             replay is None
             or not replay.transparent
-            or (replay.next_index - 1 <= self._handle_consumed)
+            or (replay.last_non_media <= self._handle_consumed)
         )
 
     async def _start_move(self, ws: ClientConnection) -> bool:
@@ -570,7 +571,7 @@ class AsyncSession:
             if message.client_content is not None and message.client_content.turn_complete:
                 self._turn_open = True  # a reply is owed
             conn = self._conn
-            index = self._replay.add(frame, sent=conn is not None)
+            index = self._replay.add(frame, sent=conn is not None, media=_is_media(message))
             if conn is None:
                 return  # between connections: sent once the next one is up
             try:
@@ -759,3 +760,11 @@ class AsyncSession:
         """Send every chunk an async iterable yields, until it ends."""
         async for chunk in stream:
             await self.send_media_chunks([chunk])
+
+
+def _is_media(message: ClientMessage) -> bool:
+    """An audio or video chunk and nothing else."""
+    ri = message.realtime_input
+    if ri is None or not (ri.audio or ri.video or ri.media_chunks):
+        return False
+    return ri.text is None and not (ri.activity_start or ri.activity_end or ri.audio_stream_end)
