@@ -105,11 +105,11 @@ class LiveCallbacks:
 
 _END = object()
 QUEUE_LIMIT = 1024
+"""Server messages held for :meth:`AsyncSession.receive`; when full, the reader waits (and
+TCP backpressure reaches the server) until the application takes some."""
 RESUMED_UPDATE_WAIT = 2.0
 """Seconds a resuming session waits for the resumed state's consumed index before it sends
 messages again (openlive sends it at once; a server that does not costs this wait once)."""
-"""Server messages held for :meth:`AsyncSession.receive`; when full, the reader waits (and
-TCP backpressure reaches the server) until the application takes some."""
 
 
 class AsyncSession:
