@@ -31,7 +31,13 @@ import numpy as np
 
 from openlive.audio import SPEECH_RATE, read_wav, resample, write_wav
 
-__all__ = ["SpeechServer", "espeak", "start_piper_server", "start_whisper_server"]
+__all__ = [
+    "SpeechServer",
+    "espeak",
+    "piper_lines",
+    "start_piper_server",
+    "start_whisper_server",
+]
 
 
 def espeak(text: str, voice: str = "en-us+f3", speed: int = 150, pitch: int = 50) -> np.ndarray:
@@ -215,3 +221,33 @@ def start_piper_server(tmp: Path, voice: Path, timeout: float = 120.0) -> Speech
     )
     _check(server, response, "local-tts-studio")
     return server
+
+
+def piper_lines(lines: dict[str, str], attempts: int = 5) -> dict[str, np.ndarray]:
+    """Each line spoken by openlive's Piper voice, as 16 kHz floats, checked to be heard right.
+
+    Piper's synthesis is stochastic (its noise generator goes on from one call to the next),
+    and once in a while Whisper base hears a take wrongly (CI: "capital of France" heard as
+    "capital of friends" in every test that used that take). A take is kept only when Whisper
+    base, the server's recognizer, hears every word of the line; otherwise the line is spoken
+    again, up to ``attempts`` times. Tests then check the server's path, not the luck of a take.
+    """
+    from openlive.models.speech.asr import WhisperAsr
+    from openlive.models.speech.tts import PiperTts
+
+    tts, asr = PiperTts(threads=2), WhisperAsr(threads=2)
+    out: dict[str, np.ndarray] = {}
+    for key, text in lines.items():
+        wanted = _words(text)
+        for _ in range(attempts):
+            take = resample(tts.synthesize(text), 24000, SPEECH_RATE)
+            if wanted <= _words(asr.transcribe(take, "en")):
+                break
+        else:
+            raise AssertionError(f"Whisper base never heard {text!r} in {attempts} takes")
+        out[key] = take
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,?!'\"").lower() for w in text.split()}

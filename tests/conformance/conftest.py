@@ -20,10 +20,10 @@ def echo_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 @pytest.fixture(scope="package")
 def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A spoken question (the project's own TTS), 16 kHz PCM16 WAV."""
-    from openlive.audio import SPEECH_RATE, resample, write_wav
-    from openlive.models.speech.tts import PiperTts
+    from openlive.audio import SPEECH_RATE, write_wav
+
+    from ..speech import piper_lines
 
     path = tmp_path_factory.mktemp("speech") / "question.wav"
-    samples = PiperTts(threads=2).synthesize("What is the capital of France?")
-    write_wav(path, resample(samples, 24000, SPEECH_RATE), SPEECH_RATE)
+    write_wav(path, piper_lines({"q": "What is the capital of France?"})["q"], SPEECH_RATE)
     return path

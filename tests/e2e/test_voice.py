@@ -17,10 +17,9 @@ from openlive import Client
 from openlive.audio import SPEECH_RATE, read_wav, resample, write_wav
 from openlive.client import AudioCollector, send_audio
 from openlive.models.speech.asr import WhisperAsr
-from openlive.models.speech.tts import PiperTts
 
 from ..helpers import ServerProcess
-from ..speech import espeak
+from ..speech import espeak, piper_lines
 
 pytestmark = pytest.mark.model
 VOICE = {
@@ -33,13 +32,13 @@ VOICE = {
 
 @pytest.fixture(scope="module")
 def speech() -> dict[str, np.ndarray]:
-    tts = PiperTts(threads=2)
-    lines = {
-        "france": "What is the capital of France?",
-        "italy": "What is the capital of Italy?",
-        "story": "Tell me a long story about a brave little dragon who learns to fly.",
-    }
-    return {k: resample(tts.synthesize(v), 24000, SPEECH_RATE) for k, v in lines.items()}
+    return piper_lines(
+        {
+            "france": "What is the capital of France?",
+            "italy": "What is the capital of Italy?",
+            "story": "Tell me a long story about a brave little dragon who learns to fly.",
+        }
+    )
 
 
 # Voices the server never speaks with (it synthesizes with Piper's "joe"): espeak-ng's formant
@@ -208,8 +207,7 @@ async def test_text_in_audio_out_and_both_modalities(embedded_serve: ServerProce
 
 
 async def test_spanish_translation_story(embedded_serve: ServerProcess, asr) -> None:
-    tts = PiperTts(threads=2)
-    question = resample(tts.synthesize("Good morning, how are you today?"), 24000, SPEECH_RATE)
+    question = piper_lines({"q": "Good morning, how are you today?"})["q"]
     config = {
         **VOICE,
         "response_modalities": ["TEXT", "AUDIO"],
