@@ -18,6 +18,10 @@ frames) and the project's ``Endpointer``, then through each rule:
   to now); commit when p >= T, else ask again every 192 ms of further silence, and commit at C
   ms of silence whatever the model says. A commit waits for the model's answer: the call's CPU
   time is added (its latency on a free core; wall times on the shared machine are printed).
+* ``+ text R``: as the server does, the utterance is also recognized R ms into each silence
+  (Whisper base, the speculative transcript a reply is written from); a transcript that ends a
+  sentence (``. ? !``, not ``...``) counts as "finished" too, once it is ready (its wall time
+  on this machine is added) and the silence has reached the floor.
 
 Reported per rule: early cuts (a commit before the speaker's last word: inside a pause for the
 paused set, anywhere before the end for the complete set), the wait from the true end of speech
@@ -42,9 +46,11 @@ import numpy as np
 
 from benchmarks._common import machine, percentile
 from openlive.audio import SPEECH_RATE, read_wav, resample
+from openlive.models.speech.asr import WhisperAsr
 from openlive.models.speech.turn import SmartTurn
 from openlive.models.speech.vad import FRAME, VadModel
 from openlive.session.activity import FRAME_MS, ActivityChange, Endpointer, EndpointerSettings
+from openlive.session.listening import ends_sentence
 
 COMPLETE = [
     "What time does the museum open tomorrow?",
@@ -169,6 +175,24 @@ class Oracle:
         return self.answers[key]
 
 
+class Transcripts:
+    """Whisper base's transcripts of each utterance so far, memoized like :class:`Oracle`."""
+
+    def __init__(self, model: WhisperAsr) -> None:
+        self.model = model
+        self.answers: dict[tuple[int, int, int], tuple[str, float]] = {}
+
+    def ask(self, index: int, u: Utterance, start: int, frame: int) -> tuple[str, float]:
+        """(text, the recognition's wall time in ms)."""
+        key = (index, start, frame)
+        if key not in self.answers:
+            begin = max(0, start - PREFIX_FRAMES) * FRAME
+            wall = time.perf_counter()
+            text = self.model.transcribe(u.audio[begin : (frame + 1) * FRAME], "en")
+            self.answers[key] = (text, 1000 * (time.perf_counter() - wall))
+        return self.answers[key]
+
+
 @dataclass(frozen=True)
 class Rule:
     silence_ms: int
@@ -177,13 +201,16 @@ class Rule:
     threshold: float = 0.5
     floor_ms: int = 0
     """The shortest silence a "finished" answer may end (the shipped rule has one)."""
+    text_ms: int | None = None
+    """Recognize this far into a silence; a transcript that ends a sentence ends the turn."""
 
     @property
     def name(self) -> str:
         if self.ask_ms is None:
             return f"fixed {self.silence_ms}"
         floor = f" floor {self.floor_ms}" if self.floor_ms else ""
-        return f"smart {self.ask_ms}/{self.threshold:g}/{self.silence_ms}{floor}"
+        text = f" + text {self.text_ms}" if self.text_ms is not None else ""
+        return f"smart {self.ask_ms}/{self.threshold:g}/{self.silence_ms}{floor}{text}"
 
 
 @dataclass
@@ -192,13 +219,18 @@ class Outcome:
     capped: bool = False
     calls: int = 0
     model_ms: float = 0.0
+    recognitions: int = 0
 
 
-def simulate(rule: Rule, index: int, u: Utterance, oracle: Oracle) -> Outcome:
+def simulate(
+    rule: Rule, index: int, u: Utterance, oracle: Oracle, transcripts: Transcripts | None
+) -> Outcome:
     ep = Endpointer(EndpointerSettings(silence_ms=rule.silence_ms))
     ask_frames = None if rule.ask_ms is None else -(-rule.ask_ms // FRAME_MS)
+    text_frames = None if rule.text_ms is None else max(1, -(-rule.text_ms // FRAME_MS))
     out = Outcome(None)
     finished_voice = -1  # the model said "finished" at this last voiced frame
+    text_at: tuple[int, float] | None = None  # (last voiced frame, when a final text is ready)
     for frame, p in enumerate(u.vad):
         change = ep.push(p)
         if change is ActivityChange.ENDED:
@@ -208,8 +240,21 @@ def simulate(rule: Rule, index: int, u: Utterance, oracle: Oracle) -> Outcome:
         if ask_frames is None or not ep.speaking:
             continue
         quiet = ep.silence_frames()
+        now_ms = (frame + 1) * FRAME_MS
         if finished_voice == ep.last_voice and quiet * FRAME_MS >= rule.floor_ms:
-            out.commit_ms = (frame + 1) * FRAME_MS
+            out.commit_ms = now_ms
+            return out
+        if text_frames is not None and transcripts is not None and quiet == text_frames:
+            text, ms = transcripts.ask(index, u, ep.started_at, frame)
+            out.recognitions += 1
+            text_at = (ep.last_voice, now_ms + ms) if ends_sentence(text) else None
+        if (
+            text_at is not None
+            and text_at[0] == ep.last_voice
+            and quiet * FRAME_MS >= rule.floor_ms
+            and now_ms >= text_at[1]
+        ):
+            out.commit_ms = now_ms
             return out
         if quiet >= ask_frames and (quiet - ask_frames) % REASK_FRAMES == 0:
             prob, ms = oracle.ask(index, u, ep.started_at, frame)
@@ -246,6 +291,7 @@ def row(rule: Rule, results: list[tuple[Utterance, Outcome]]) -> dict[str, float
         "wait_p95": percentile(waits, 95),
         "calls": statistics.fmean(o.calls for _, o in results),
         "model_ms": statistics.fmean(o.model_ms for _, o in results),
+        "recognitions": statistics.fmean(o.recognitions for _, o in results),
         "capped": 100 * statistics.fmean(capped) if capped else 0.0,
         "missed": missed,
     }
@@ -279,6 +325,7 @@ def main() -> None:
     model = SmartTurn()
     cost = latency(model, utterances[0].audio[-8 * SPEECH_RATE :])
     oracle = Oracle(model)
+    transcripts = Transcripts(WhisperAsr(threads=2))
 
     rules = [Rule(300), Rule(500), Rule(800)]
     rules += [
@@ -288,9 +335,17 @@ def main() -> None:
         for cap in (800, 1200, 1500)
     ]
     rules += [Rule(1200, 160, threshold, 288) for threshold in (0.5, 0.8)]  # with a floor
+    # with the speculative transcript as a second signal (threshold 1.01: the text alone)
+    rules += [
+        Rule(1200, 160, threshold, 288, text)
+        for threshold in (0.8, 0.9, 0.95, 0.98, 1.01)
+        for text in (64, 96, 160)
+    ]
     rows = {
-        r: row(r, [(u, simulate(r, i, u, oracle)) for i, u in enumerate(utterances)]) for r in rules
+        r: row(r, [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)])
+        for r in rules
     }
+    asr = [ms for _, ms in transcripts.answers.values()]
     cpu = [ms for _, ms in oracle.answers.values()]
 
     print(f"# Endpointing ({machine()}, {time.perf_counter() - started:.0f} s)\n")
@@ -302,20 +357,26 @@ def main() -> None:
     print(
         f"during the eval ({len(cpu)} calls): CPU p50 {percentile(cpu, 50):.0f} ms, "
         f"p95 {percentile(cpu, 95):.0f} ms; wall p50 {percentile(oracle.wall, 50):.0f} ms, "
-        f"p95 {percentile(oracle.wall, 95):.0f} ms (a smart commit waits for the call's CPU time)\n"
+        f"p95 {percentile(oracle.wall, 95):.0f} ms (a smart commit waits for the call's CPU time)"
+    )
+    print(
+        f"Whisper base on the utterance so far ({len(asr)} calls): wall p50 "
+        f"{percentile(asr, 50):.0f} ms, p95 {percentile(asr, 95):.0f} ms\n"
     )
     print(
         "| rule (S/T/C) | early cut, paused | early cut, complete | wait mean | wait p50 "
-        "| wait p95 | ended by the cap | model calls / utt | model CPU / utt |"
+        "| wait p95 | ended by the cap | model calls / utt | model CPU / utt "
+        "| recognitions / utt |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r, m in rows.items():
         capped = f"{m['capped']:.0f}%" if r.ask_ms else "-"
         print(
             f"| {r.name} | {m['early_paused']:.0f}% | {m['early_complete']:.0f}% "
             f"| {m['wait_mean']:.0f} ms | {m['wait_p50']:.0f} ms | {m['wait_p95']:.0f} ms "
             f"| {capped} | {m['calls']:.1f} "
-            f"| {m['model_ms']:.0f} ms |" + (f" {m['missed']:.0f} missed" if m["missed"] else "")
+            f"| {m['model_ms']:.0f} ms | {m['recognitions']:.1f} |"
+            + (f" {m['missed']:.0f} missed" if m["missed"] else "")
         )
     smart = [r for r in rules if r.ask_ms is not None]
     frontier = [

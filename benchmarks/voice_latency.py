@@ -39,7 +39,8 @@ import statistics
 import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,14 @@ def breakdown(turns: list[Turn]) -> list[str]:
         f"    synthesis of piece 1 began while the LLM still wrote: {sum(overlap)}/{len(overlap)}"
         f" turns; transcripts exactly right {exact}/{len(turns)}",
     ]
+    held = [t for t in turns if t.server.get("held_reply")]
+    if held:
+        out.append(
+            f"    reply written ahead (held) in {len(held)}/{len(turns)} turns; before the commit:"
+            f" recognition began {med(held, 'speculated_lead_s') * 1000:.0f} ms, reply began"
+            f" {med(held, 'held_started_lead_s') * 1000:.0f} ms, first token"
+            f" {med(held, 'held_first_token_lead_s') * 1000:.0f} ms"
+        )
     return out
 
 
@@ -366,6 +375,7 @@ async def main() -> None:
         "--fixed-turns", type=int, default=12, help="turns with a fixed silence (same run)"
     )
     parser.add_argument("--fixed-ms", type=int, default=500, help="that silence (ms)")
+    parser.add_argument("--dump", help="write every turn (client and server figures) as JSON")
     args = parser.parse_args()
     began = time.monotonic()
     speech = {v: [Question(q, v, espeak(q, v)) for q in QUESTIONS] for v in VOICES}
@@ -385,6 +395,9 @@ async def main() -> None:
             "first reply audio at the client"
         )
         by_rule = await compare_rules(servers, speech, args.turns)
+        if args.dump:
+            rows = {r: [asdict(t) for t in ts] for r, ts in by_rule.items()}
+            Path(args.dump).write_text(json.dumps(rows, indent=1))
         for rule, turns in by_rule.items():
             print(f"  first_piece = {rule:<8}: {summary(turns)}")
         for rule, turns in by_rule.items():

@@ -10,9 +10,11 @@ from openlive.session import (
     ScoreTurn,
     Speculate,
     TurnScore,
+    UserTranscript,
     VoiceActivity,
 )
 from openlive.session.activity import FRAME_MS, SEMANTIC_CAP_MS, SEMANTIC_FLOOR_MS
+from openlive.session.listening import ends_sentence
 from openlive.types import Setup
 
 SPEECH = VoiceActivity((0.9,) * 3)
@@ -70,9 +72,12 @@ def test_settings_choose_the_rule() -> None:
             },
         }
     )
-    base = EndpointerSettings.from_setup(setup, semantic=True).finish_threshold
-    assert EndpointerSettings.from_setup(low, semantic=True).finish_threshold > base
-    assert EndpointerSettings.from_setup(high, semantic=True).finish_threshold < base
+    base = EndpointerSettings.from_setup(setup, semantic=True)
+    assert base.text_ends  # the model and the transcript
+    sooner = EndpointerSettings.from_setup(high, semantic=True)
+    assert sooner.text_ends and sooner.finish_threshold < base.finish_threshold
+    fewer_cuts = EndpointerSettings.from_setup(low, semantic=True)
+    assert not fewer_cuts.text_ends  # the model alone
 
 
 def test_a_finished_answer_ends_the_turn_early_and_keeps_the_speculation() -> None:
@@ -83,7 +88,7 @@ def test_a_finished_answer_ends_the_turn_early_and_keeps_the_speculation() -> No
     assert of(Speculate, asked)
     assert not of(EndUtterance, asked)
     # finished, but a comma's pause is shorter than the floor: it ends when the floor is reached
-    assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.93), 0.0) == []
+    assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0) == []
     frames = SEMANTIC_FLOOR_MS // FRAME_MS - 5
     waited = silence(s, frames)
     assert not of(EndUtterance, waited[:-1])
@@ -95,7 +100,7 @@ def test_a_finished_answer_late_in_the_silence_ends_the_turn_at_once() -> None:
     s.receive_engine(SPEECH, 0.0)
     (score,) = of(ScoreTurn, silence(s, 5))
     silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)  # the answer is late (a busy machine)
-    ended = s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.93), 0.0)
+    ended = s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
     assert ended[-1] == EndUtterance(score.utterance, reuse_speculation=True)
 
 
@@ -143,3 +148,72 @@ def test_a_client_silence_setting_turns_the_model_off() -> None:
     s.receive_engine(SPEECH, 0.0)
     out = silence(s, 300 // FRAME_MS + 1)
     assert not of(ScoreTurn, out) and of(EndUtterance, out)
+
+
+def spoken(s: LiveSession, text: str) -> list[object]:
+    """The speculative transcript of the utterance so far arrives."""
+    utterance = s.state.voice.utterance
+    return s.receive_engine(UserTranscript(utterance, text, final=False, speculative=True), 0.0)
+
+
+def test_a_transcript_that_ends_a_sentence_ends_the_turn_at_the_floor() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    asked = silence(s, 5)
+    (score,) = of(ScoreTurn, asked)
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.2), 0.0)  # model unsure
+    assert not of(EndUtterance, spoken(s, "What is two plus two?"))  # before the floor
+    waited = silence(s, SEMANTIC_FLOOR_MS // FRAME_MS - 5)
+    assert waited[-1] == EndUtterance(score.utterance, reuse_speculation=True)
+
+
+def test_a_transcript_after_the_floor_ends_the_turn_at_once() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    silence(s, SEMANTIC_FLOOR_MS // FRAME_MS + 1)  # recognition was slow
+    ended = spoken(s, "Book a table for four people.")
+    assert of(EndUtterance, ended) == [EndUtterance(s.state.voice.utterance, True)]
+
+
+def test_an_open_transcript_leaves_the_turn_to_the_model_and_the_cap() -> None:
+    for text in ("I'd like to book a table for", "Well, I was wondering...", "Let me think…"):
+        s = session()
+        s.receive_engine(SPEECH, 0.0)
+        silence(s, 5)
+        spoken(s, text)
+        assert not of(EndUtterance, silence(s, 600 // FRAME_MS)), text
+        assert s.state.voice.collecting
+
+
+def test_a_transcript_taken_before_the_user_went_on_is_stale() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    silence(s, 5)
+    s.receive_engine(SPEECH, 0.0)  # "... | four people"
+    assert not of(EndUtterance, spoken(s, "I'd like to book a table."))
+    assert not of(EndUtterance, silence(s, 4))
+    assert s.state.voice.collecting
+
+
+def test_low_end_sensitivity_does_not_take_the_transcripts_word_for_it() -> None:
+    s = session(endOfSpeechSensitivity="END_SENSITIVITY_LOW")
+    s.receive_engine(SPEECH, 0.0)
+    silence(s, 5)
+    spoken(s, "What is two plus two?")
+    assert not of(EndUtterance, silence(s, 600 // FRAME_MS))
+
+
+def test_a_client_silence_setting_ignores_the_transcript() -> None:
+    s = session(silenceDurationMs=800)
+    s.receive_engine(SPEECH, 0.0)
+    silence(s, 5)
+    spoken(s, "What is two plus two?")
+    out = silence(s, 600 // FRAME_MS)
+    assert not of(EndUtterance, out)
+
+
+def test_what_ends_a_sentence() -> None:
+    for text in ("Hi.", "Is it? ", "Stop!", "你好。", "ok\uff1f"):
+        assert ends_sentence(text), text
+    for text in ("", "I want to", "So um...", "and then…", "the number 5,"):
+        assert not ends_sentence(text), text

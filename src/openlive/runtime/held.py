@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 
 from ..errors import EngineError
@@ -30,6 +31,9 @@ __all__ = ["HeldReply"]
 class HeldReply:
     def __init__(self, backend: LLMBackend, request: GenerationRequest, tasks: TaskOwner) -> None:
         self.request = dataclasses.replace(request, turn_id=0)
+        self.started = time.monotonic()
+        self.first_token: float | None = None
+        """When the first text was written (``time.monotonic()``), if it was."""
         self._events: asyncio.Queue[EngineEvent | EngineError | None] = asyncio.Queue()
         self._task = tasks.spawn(self._write(backend), "speculative reply")
         self.taken = False
@@ -37,6 +41,8 @@ class HeldReply:
     async def _write(self, backend: LLMBackend) -> None:
         try:
             async for event in backend.generate(self.request):
+                if self.first_token is None and isinstance(event, TextDelta):
+                    self.first_token = time.monotonic()
                 self._events.put_nowait(event)
         except EngineError as exc:
             self._events.put_nowait(exc)

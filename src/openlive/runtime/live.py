@@ -124,6 +124,8 @@ class LiveRuntime(SessionRuntime):
         self._trace: dict[str, float] = {}
         self.engine_key = self.session_id
         self._held: HeldReply | None = None
+        self._speculated_at = 0.0
+        """When the running speculative recognition began (for the turn's trace)."""
         self._next_frame: SeeFrame | None = None
         self._seeing: asyncio.Task[None] | None = None
         """A reply being written on a speculative transcript, not shown yet."""
@@ -268,11 +270,14 @@ class LiveRuntime(SessionRuntime):
                 "silence_s": silence_ms / 1000 if auto else 0.0,
                 "speech_s": speech_s,
             }
+            if action.reuse_speculation and self._speculated_at:
+                self._trace["speculated"] = self._speculated_at
         elif isinstance(action, SeeFrame):
             await self._see(action)
         elif isinstance(action, ScoreTurn):
             self._voice_in().score(action.utterance, action.last_voice)
         elif isinstance(action, Speculate):
+            self._speculated_at = time.monotonic()
             self._voice_in().speculate(action.utterance)
         elif isinstance(action, CancelSpeculation):
             self._drop_held()
@@ -360,6 +365,9 @@ class LiveRuntime(SessionRuntime):
             self.held_replies_taken += 1
             if self._trace:
                 self._trace["held_reply"] = 1.0
+                self._trace["held_started"] = held.started
+                if held.first_token is not None:
+                    self._trace["held_first_token"] = held.first_token
             events = held.take(request.turn_id)
         else:
             if held is not None:

@@ -502,6 +502,10 @@ class App:
             row["synth_overlaps_llm"] = int(trace.get("llm_done", float("inf")) > synth_start)
         row["detected_to_audio_s"] = round(trace["first_audio"] - end, 3)
         row["held_reply"] = bool(trace.get("held_reply"))
+        # how far ahead of the commit the speculative work began (negative: after it)
+        for key in ("speculated", "held_started", "held_first_token"):
+            if key in trace:
+                row[f"{key}_lead_s"] = round(end - trace[key], 3)
         self.metrics.voice_reply(trace["first_audio"] - end)
         self.voice_turns.append(row)
         log.info("voice turn %s", row)

@@ -22,15 +22,31 @@ from .events import (
 )
 from .state import SessionState
 
-__all__ = ["MAX_UTTERANCE_S", "PARTIAL_EVERY_S", "SPECULATE_AFTER_MS", "Listening"]
+__all__ = [
+    "MAX_UTTERANCE_S",
+    "PARTIAL_EVERY_S",
+    "SPECULATE_AFTER_MS",
+    "Listening",
+    "ends_sentence",
+]
 
 MAX_UTTERANCE_S = 28.0
 """A longer utterance is cut and recognized (Whisper reads at most 30 s)."""
 PARTIAL_EVERY_S = 1.0
-SPECULATE_AFTER_MS = 160
+SPECULATE_AFTER_MS = 64
 """Recognition starts this long into a silence, before the turn is committed: when the
 silence holds for ``silenceDurationMs`` the finished transcript is used (the only audio since
 is silence); when speech resumes it is thrown away."""
+
+SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")
+"""Marks a recognizer writes at the end of a sentence (also the CJK full-width ones)."""
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether a transcript ends a sentence: a final mark, not a trailing ellipsis (which a
+    recognizer writes where the speaker trails off)."""
+    text = text.rstrip()
+    return text.endswith(SENTENCE_ENDS) and not text.endswith(("..", "\u2026"))
 
 
 class Listening:
@@ -113,6 +129,26 @@ class Listening:
         v.finished_voice = event.last_voice
         if not self._finished(endpointer):
             return []  # it ends when the silence reaches the floor, unless speech comes first
+        endpointer.force_end()
+        return self._end_utterance()
+
+    def _speculative_text(self, text: str) -> list[Action]:
+        """The transcript taken early in a silence: under the semantic rule, one that ends a
+        sentence says the user has finished, as the end-of-turn model can (the turn then ends
+        when the silence reaches the floor, unless speech comes first)."""
+        v = self.state.voice
+        endpointer = self._endpointer()
+        if not (endpointer.settings.semantic and endpointer.settings.text_ends):
+            return []
+        if not v.collecting or not endpointer.speaking:
+            return []
+        if v.speculated_voice < 0 or v.speculated_voice != endpointer.last_voice:
+            return []  # taken before the user went on
+        if not ends_sentence(text):
+            return []
+        v.finished_voice = endpointer.last_voice
+        if not self._finished(endpointer):
+            return []
         endpointer.force_end()
         return self._end_utterance()
 

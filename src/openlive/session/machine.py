@@ -539,6 +539,8 @@ class LiveSession(Listening, Calling, Resumption, Window, Seeing):
             if wants and event.text:
                 sc = ServerContent(interim_input_transcription=Transcription(text=event.text))
                 actions.append(Send(ServerMessage(server_content=sc)))
+            if event.speculative:
+                actions.extend(self._speculative_text(event.text))
             return actions
         if event.utterance not in v.recognizing:
             return actions  # owed no more (given up on restore)

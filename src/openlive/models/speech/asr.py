@@ -3,7 +3,8 @@
 * :class:`WhisperAsr` (embedded): Whisper base (multilingual) from PyPI on CTranslate2 via
   faster-whisper. An utterance is encoded with its own length plus 3 s of silence instead of
   Whisper's fixed 30 s window: the encoder then costs ~0.15 s instead of ~1 s on 2 cores, with
-  the same words on short utterances (measured in benchmarks/RESULTS.md).
+  the same words on short utterances (measured in benchmarks/RESULTS.md). What it reads
+  again into the padding is dropped (:mod:`.repeats`).
 * :class:`RemoteAsr`: any OpenAI-compatible ``/v1/audio/transcriptions`` endpoint.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from ...audio.pcm import SPEECH_RATE, Floats, write_wav
 from ...errors import EngineError
+from .repeats import drop_repeats
 
 __all__ = ["AsrBackend", "RemoteAsr", "WhisperAsr"]
 
@@ -104,7 +106,7 @@ class WhisperAsr(AsrBackend):
                 suppress_blank=True,
             )
         tokens = [t for t in result[0].sequences_ids[0] if t < _EOT]
-        return str(model.hf_tokenizer.decode(tokens)).strip()
+        return drop_repeats(str(model.hf_tokenizer.decode(tokens)).strip())
 
 
 class RemoteAsr(AsrBackend):
