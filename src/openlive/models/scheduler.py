@@ -151,6 +151,13 @@ class Scheduler:
         slots = self._slots
         return slots is not None and (slots.free == 0 or slots.best is not None)
 
+    @property
+    def replying(self) -> bool:
+        """A reply holds the compute or waits for it (early guesses may hold back). Read on
+        the event loop."""
+        slots = self._slots
+        return slots is not None and slots.wanted_at(REPLY, CONTINUATION)
+
     def preempt_wanted(self, since: float) -> bool:
         """Called by a compute job between steps: should it give the slot up (yield
         :data:`PAUSE`)? Yes when recognition or another reply's first tokens wait, or when
@@ -259,6 +266,14 @@ class _PrioritySlots:
         self._order = itertools.count()
         self.best: int | None = None
         """Priority of the first waiter (read by compute threads; written on the loop)."""
+        self.holders: list[int] = []
+        """Priorities of the jobs holding a slot now."""
+
+    def wanted_at(self, *priorities: int) -> bool:
+        """A job of one of ``priorities`` holds a slot or waits for one."""
+        return any(p in priorities for p in self.holders) or any(
+            w[0] in priorities for w in self._waiters
+        )
 
     def _update(self) -> None:
         self.best = self._waiters[0][0] if self._waiters else None
@@ -270,9 +285,11 @@ class _PrioritySlots:
     @asynccontextmanager
     async def hold(self, priority: int) -> AsyncIterator[None]:
         await self._acquire(priority)
+        self.holders.append(priority)
         try:
             yield
         finally:
+            self.holders.remove(priority)
             self._release()
 
     async def _acquire(self, priority: int) -> None:

@@ -33,10 +33,14 @@ from ..session import (
 from ..session.listening import MAX_UTTERANCE_S
 from .tasks import TaskOwner
 
-__all__ = ["QUEUE_CHUNKS", "VoiceIn"]
+__all__ = ["BUSY_SPECULATION_DELAY_S", "QUEUE_CHUNKS", "VoiceIn"]
 
 QUEUE_CHUNKS = 32
 """Audio chunks waiting for detection (3.2 s of 100 ms chunks)."""
+BUSY_SPECULATION_DELAY_S = 0.096
+"""When replies hold or wait for the compute, speculative recognition (asked for 64 ms into a
+silence) waits this much longer, to 160 ms: a guess taken at a word gap, which the user often
+talks through, would take the compute from replies being spoken."""
 
 
 class _Flush:
@@ -75,6 +79,8 @@ class VoiceIn:
         self._utterance: list[Floats] = []
         self._utterance_id = 0
         self._speculation: asyncio.Task[str] | None = None
+        self._speculation_waits = False
+        """The speculation has not begun recognizing yet (it waits for the compute to calm)."""
         self._partial: asyncio.Task[None] | None = None
         self._in_order = asyncio.Lock()
         self._shut = False
@@ -165,9 +171,10 @@ class VoiceIn:
         self._cancel(self._partial)
         self._partial = None
         speculation, self._speculation = self._speculation, None
-        if not reuse_speculation:
-            self._cancel(speculation)
+        if not reuse_speculation or self._speculation_waits:
+            self._cancel(speculation)  # (one still waiting: recognize now instead)
             speculation = None
+        self._speculation_waits = False
         # recognized beside detection, so VAD keeps up with new speech (barge-in) meanwhile
         self.tasks.spawn(self._recognize(utterance, audio, speculation), "speech recognition")
         return audio.size / SPEECH_RATE
@@ -175,9 +182,17 @@ class VoiceIn:
     def speculate(self, utterance: int) -> None:
         self._cancel(self._speculation)
         audio = self._audio()
+        delay = BUSY_SPECULATION_DELAY_S if self.scheduler.replying else 0.0
+        self._speculation_waits = delay > 0
         self._speculation = self.tasks.spawn(
-            self._interim(utterance, audio, speculative=True), "speech recognition"
+            self._speculate(utterance, audio, delay), "speech recognition"
         )
+
+    async def _speculate(self, utterance: int, audio: Floats, delay: float) -> str:
+        if delay:
+            await asyncio.sleep(delay)
+            self._speculation_waits = False
+        return await self._interim(utterance, audio, speculative=True)
 
     def score(self, utterance: int, last_voice: int) -> None:
         """Ask the end-of-turn model about the utterance so far (beside detection)."""
@@ -197,6 +212,7 @@ class VoiceIn:
     def cancel_speculation(self) -> None:
         self._cancel(self._speculation)
         self._speculation = None
+        self._speculation_waits = False
 
     def partial(self, utterance: int) -> None:
         if self._partial is not None and not self._partial.done():

@@ -35,8 +35,9 @@ MAX_UTTERANCE_S = 28.0
 PARTIAL_EVERY_S = 1.0
 SPECULATE_AFTER_MS = 64
 """Recognition starts this long into a silence, before the turn is committed: when the
-silence holds for ``silenceDurationMs`` the finished transcript is used (the only audio since
-is silence); when speech resumes it is thrown away."""
+silence holds the finished transcript is used (the only audio since is silence); when speech
+resumes it is thrown away. (The runtime holds it back to 160 ms while replies use the
+compute: ``runtime.voice_in.BUSY_SPECULATION_DELAY_S``.)"""
 
 SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")
 """Marks a recognizer writes at the end of a sentence (also the CJK full-width ones)."""
