@@ -4,7 +4,8 @@ Utterances are spoken by espeak-ng voices the server does not use (several voice
 speeds; the server speaks with Piper "joe"), generated at run time, 16 kHz, with 0.5 s of
 silence before, ~2 s after, and a faint noise floor (-70 dBFS) throughout:
 
-* complete: questions and statements that end;
+* complete: questions and statements that end, three of them two sentences long (the pause
+  between the sentences is not the end of the turn);
 * paused: the same kinds of sentence with real silence (600-1200 ms, espeak-ng's SSML
   ``<break>``, so the words before it keep their mid-sentence intonation) inside a clause:
   "I'd like to book a table for … four people", "my number is five five five … one two three
@@ -65,6 +66,10 @@ COMPLETE = [
     "I think we should leave before the traffic gets bad.",
     "That sounds great, thank you very much.",
     "The meeting has been moved to Thursday afternoon.",
+    # two sentences: the pause between them is not the end (espeak-ng: 128-416 ms)
+    "I have a question. What is the capital of Spain?",
+    "Hi there. Can you tell me what time it is?",
+    "Thanks. Now tell me a joke about cats.",
 ]
 
 PAUSED = [
@@ -340,6 +345,12 @@ def main() -> None:
         Rule(1200, 160, threshold, 288, text)
         for threshold in (0.8, 0.9, 0.95, 0.98, 1.01)
         for text in (64, 96, 160)
+    ]
+    # a longer floor: the pause between two sentences is often longer than a comma's
+    rules += [
+        Rule(1200, 160, threshold, floor, 64)
+        for threshold in (0.95, 1.01)
+        for floor in (352, 416, 480)
     ]
     rows = {
         r: row(r, [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)])
