@@ -78,6 +78,8 @@ def test_settings_choose_the_rule() -> None:
     assert sooner.text_ends and sooner.finish_threshold < base.finish_threshold
     fewer_cuts = EndpointerSettings.from_setup(low, semantic=True)
     assert not fewer_cuts.text_ends  # the model alone
+    # the pause between two sentences is shorter than the default floor, not than HIGH's
+    assert sooner.floor_ms < base.floor_ms == fewer_cuts.floor_ms == SEMANTIC_FLOOR_MS
 
 
 def test_a_finished_answer_ends_the_turn_early_and_keeps_the_speculation() -> None:
