@@ -18,8 +18,9 @@ soon as it says so (probability ≥ ``finish_threshold``), and at ``silence_ms``
 any case. The transcript taken early in the silence (speculative recognition, which the reply
 is written from) is a second signal: one that ends a sentence (``. ? !``) counts as "finished"
 too (``text_ends``). A "finished" turn ends no sooner than ``floor_ms`` into the silence.
-``endOfSpeechSensitivity`` moves the threshold: HIGH ends sooner, LOW later (and LOW does not
-take the transcript's word for it).
+``endOfSpeechSensitivity`` chooses the rule: HIGH ends sooner (the model from a lower
+probability, a shorter floor), LOW cuts less at a pause (the model alone, without the
+transcript's word).
 """
 
 from __future__ import annotations
@@ -132,14 +133,15 @@ class EndpointerSettings:
         end = (aad.end_of_speech_sensitivity or "") if aad is not None else ""
         # HIGH: the model's "finished" counts from a lower probability; LOW: the transcript
         # does not count, the model decides alone (fewer cuts at a pause, longer waits)
-        threshold = SEMANTIC_SENSITIVE_THRESHOLD if end.endswith(("HIGH", "LOW")) else None
+        sensitive = end.endswith(("HIGH", "LOW"))
+        threshold = SEMANTIC_SENSITIVE_THRESHOLD if sensitive else SEMANTIC_THRESHOLD
         return replace(
             settings,
             semantic=True,
             silence_ms=SEMANTIC_CAP_MS,
             ask_ms=SEMANTIC_ASK_MS,
             floor_ms=SEMANTIC_HIGH_FLOOR_MS if end.endswith("HIGH") else SEMANTIC_FLOOR_MS,
-            finish_threshold=threshold or SEMANTIC_THRESHOLD,
+            finish_threshold=threshold,
             text_ends=not end.endswith("LOW"),
         )
 

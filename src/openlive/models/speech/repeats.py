@@ -30,6 +30,8 @@ def drop_repeats(text: str) -> str:
         # the words again, to the end: at least MIN_BLOCK_WORDS of them (not a whole block:
         # the limit often cuts the first repeat short)
         for size in range(MIN_BLOCK_WORDS, n - start - MIN_BLOCK_WORDS + 1):
+            if keys[start + size] != keys[start]:
+                continue  # (the repeat's first word is never its last: a quick no)
             block = keys[start : start + size]
             if not any(block):
                 continue
