@@ -98,3 +98,53 @@ def test_split_keeps_every_message_under_one_mib() -> None:
     assert len(pieces) > 1
     assert all(len(encode_server_message(p).encode()) < MAX_SERVER_MESSAGE for p in pieces)
     assert "".join(p.text or "" for p in pieces) == text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("endOfSpeechSensitivity", "HIGH", "'HIGH' is not END_SENSITIVITY_HIGH or _LOW"),
+        ("startOfSpeechSensitivity", "start_sensitivity_low", "START_SENSITIVITY_HIGH or _LOW"),
+        ("endOfSpeechSensitivity", 7, "'7' is not END_SENSITIVITY_HIGH"),
+    ],
+)
+def test_unknown_sensitivity_names_the_allowed_values(
+    field: str, value: object, needle: str
+) -> None:
+    aad = {"automaticActivityDetection": {field: value}}
+    with pytest.raises(InvalidArgument) as info:
+        decode_client_message(json.dumps({"setup": {"realtimeInputConfig": aad}}))
+    assert info.value.code == 1007
+    assert f"automaticActivityDetection.{field}" in info.value.reason
+    assert needle in info.value.reason
+    assert len(info.value.reason.encode()) <= 123
+    assert not info.value.reason.endswith("...")  # the whole reason fits a close frame
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("turnCoverage", "ALL", "TURN_INCLUDES_ONLY_ACTIVITY, _ALL_INPUT or _AUDIO_ACTIVITY_AND"),
+        ("activityHandling", "NONE", "'NONE' is not START_OF_ACTIVITY_INTERRUPTS or NO_INTERR"),
+    ],
+)
+def test_unknown_realtime_input_enums_are_refused(field: str, value: str, needle: str) -> None:
+    with pytest.raises(InvalidArgument) as info:
+        decode_client_message(json.dumps({"setup": {"realtimeInputConfig": {field: value}}}))
+    assert needle in info.value.reason
+    assert not info.value.reason.endswith("...")
+
+
+def test_enums_arrive_as_names_or_numbers() -> None:
+    aad = {"endOfSpeechSensitivity": 2, "startOfSpeechSensitivity": "START_SENSITIVITY_HIGH"}
+    ric = {"automaticActivityDetection": aad, "turnCoverage": 3, "activityHandling": 2}
+    setup = decode_client_message(json.dumps({"setup": {"realtimeInputConfig": ric}})).setup
+    assert setup is not None and setup.realtime_input_config is not None
+    config = setup.realtime_input_config
+    assert config.turn_coverage == "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO"
+    assert config.activity_handling == "NO_INTERRUPTION"
+    assert config.automatic_activity_detection is not None
+    assert config.automatic_activity_detection.end_of_speech_sensitivity == "END_SENSITIVITY_LOW"
+    assert config.automatic_activity_detection.start_of_speech_sensitivity == (
+        "START_SENSITIVITY_HIGH"
+    )

@@ -67,8 +67,11 @@ def test_a_turn_takes_the_latest_frame_once() -> None:
     assert images(start) == [JPEG + b"2"]  # only the copy the first turn took
 
 
-def test_turn_coverage_all_input_takes_every_frame_held_up_to_the_cap() -> None:
-    session = make({"realtimeInputConfig": {"turnCoverage": "TURN_INCLUDES_ALL_INPUT"}})
+@pytest.mark.parametrize(
+    "coverage", ["TURN_INCLUDES_ALL_INPUT", "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO"]
+)
+def test_turn_coverage_all_input_takes_every_frame_held_up_to_the_cap(coverage: str) -> None:
+    session = make({"realtimeInputConfig": {"turnCoverage": coverage}})
     session.state.vision.max_frames = 3
     for k in range(5):
         session.receive_client(frame(PNG + bytes([k]), "image/png"), 0.1 * k)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
-from ..errors import InvalidArgument
+from ..errors import MAX_REASON_BYTES, InvalidArgument
 from ..types import ClientMessage, Content, ServerContent, ServerMessage
 
 __all__ = [
@@ -25,9 +25,14 @@ MAX_SERVER_MESSAGE = 1 << 20
 
 def _describe(exc: ValidationError) -> str:
     err = exc.errors(include_url=False)[0]
-    loc = ".".join(to_camel(str(p)) if isinstance(p, str) else f"[{p}]" for p in err["loc"])
+    path = [to_camel(str(p)) if isinstance(p, str) else f"[{p}]" for p in err["loc"]]
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"invalid {loc}: {msg}" if loc else f"invalid message: {msg}"
+    if not path:
+        return f"invalid message: {msg}"
+    text = f"invalid {'.'.join(path)}: {msg}"
+    if len(text.encode()) > MAX_REASON_BYTES:  # keep the field's own name and the why
+        text = f"invalid {'.'.join(path[-2:])}: {msg}"
+    return text
 
 
 def decode_client_message(frame: str | bytes) -> ClientMessage:

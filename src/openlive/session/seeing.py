@@ -90,7 +90,10 @@ class Seeing:
         if not vision.frames:
             return []
         ric = self.state.setup.realtime_input_config
-        every = ric is not None and ric.turn_coverage == "TURN_INCLUDES_ALL_INPUT"
+        every = ric is not None and ric.turn_coverage in (
+            "TURN_INCLUDES_ALL_INPUT",
+            "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",  # audio in activity, every frame
+        )
         frames = list(vision.frames) if every else vision.frames[-max(1, vision.per_turn) :]
         digest = _digest(frames[-1].data)
         if take:

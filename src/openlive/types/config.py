@@ -108,6 +108,43 @@ class Tool(WireModel):
         return not any(getattr(self, name) not in (None, []) for name in type(self).model_fields)
 
 
+def _enum(value: Any, names: tuple[str, ...]) -> Any:
+    """An enum field as its name: the name itself, or its number (proto3 JSON allows both).
+    Anything else is refused with the names allowed (the session closes with 1007)."""
+    if value is None or (isinstance(value, str) and value in names):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
+        return names[value]
+    allowed = names[1:]  # *_UNSPECIFIED is accepted but not worth suggesting
+    shared = 0  # leading words every name shares, written once: END_SENSITIVITY_HIGH or _LOW
+    while len({tuple(n.split("_")[: shared + 1]) for n in allowed}) == 1:
+        shared += 1
+    cut = len("_".join(allowed[0].split("_")[:shared]))
+    rest = [name[cut:] for name in allowed[1:]]
+    listed = ", ".join([allowed[0], *rest[:-1]]) + f" or {rest[-1]}"
+    said = f"{str(value)[:24]!r} is not" if len(listed) < 60 else "must be"  # fits a close frame
+    raise ValueError(f"{said} {listed}")
+
+
+START_SENSITIVITIES = (
+    "START_SENSITIVITY_UNSPECIFIED",
+    "START_SENSITIVITY_HIGH",
+    "START_SENSITIVITY_LOW",
+)
+END_SENSITIVITIES = ("END_SENSITIVITY_UNSPECIFIED", "END_SENSITIVITY_HIGH", "END_SENSITIVITY_LOW")
+ACTIVITY_HANDLINGS = (
+    "ACTIVITY_HANDLING_UNSPECIFIED",
+    "START_OF_ACTIVITY_INTERRUPTS",
+    "NO_INTERRUPTION",
+)
+TURN_COVERAGES = (
+    "TURN_COVERAGE_UNSPECIFIED",
+    "TURN_INCLUDES_ONLY_ACTIVITY",
+    "TURN_INCLUDES_ALL_INPUT",
+    "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
+)
+
+
 class AutomaticActivityDetection(WireModel):
     disabled: bool | None = None
     start_of_speech_sensitivity: str | None = None
@@ -115,12 +152,32 @@ class AutomaticActivityDetection(WireModel):
     prefix_padding_ms: int | None = None
     silence_duration_ms: int | None = None
 
+    @field_validator("start_of_speech_sensitivity", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> Any:
+        return _enum(value, START_SENSITIVITIES)
+
+    @field_validator("end_of_speech_sensitivity", mode="before")
+    @classmethod
+    def _end(cls, value: Any) -> Any:
+        return _enum(value, END_SENSITIVITIES)
+
 
 class RealtimeInputConfig(WireModel):
     automatic_activity_detection: AutomaticActivityDetection | None = None
     activity_handling: str | None = None
     turn_coverage: str | None = None
     interim_transcript_timestamp_enabled: bool | None = None
+
+    @field_validator("activity_handling", mode="before")
+    @classmethod
+    def _handling(cls, value: Any) -> Any:
+        return _enum(value, ACTIVITY_HANDLINGS)
+
+    @field_validator("turn_coverage", mode="before")
+    @classmethod
+    def _coverage(cls, value: Any) -> Any:
+        return _enum(value, TURN_COVERAGES)
 
 
 class SessionResumptionConfig(WireModel):
