@@ -6,8 +6,14 @@ fighting over them). Waiting jobs get the slot by priority, then in arrival orde
 recognition (short, and what a spoken reply waits for) before replies, replies before reading a
 prompt ahead of time. A long reply gives the slot up between tokens (see :meth:`Scheduler.stream`)
 once its first tokens are out: to recognition and to other replies' first tokens at once, and
-to other long replies in turns of :data:`SLICE_SECONDS`. Sessions beyond ``max_sessions`` are
-refused with a retry hint instead of degrading everyone.
+to other long replies in turns of :data:`SLICE_SECONDS`.
+
+A spoken reply's deadline is its audio: the scheduler reads how many seconds of speech its
+client still has ahead (:meth:`Scheduler.set_playback`). A reply with less than
+:data:`YIELD_SLACK` ahead keeps the slot; one that gave it up and waits goes before everything
+(:data:`URGENT`) once its client has less than :data:`URGENT_SLACK` left, so a reply already
+playing does not fall silent mid-sentence while other sessions' guesses and first tokens run.
+Sessions beyond ``max_sessions`` are refused with a retry hint instead of degrading everyone.
 """
 
 from __future__ import annotations
@@ -33,19 +39,29 @@ __all__ = [
     "RECOGNITION",
     "REPLY",
     "SLICE_SECONDS",
+    "URGENT",
+    "URGENT_SLACK",
+    "YIELD_SLACK",
     "Scheduler",
 ]
 
+URGENT = -1
 RECOGNITION = 0
 REPLY = 1
 CONTINUATION = 2
 INTERIM = 3
 PREFILL = 4
-"""Compute priorities (lower first): speech recognition a reply waits for (the turn's, or the
-one taken in a silence), a reply's first tokens, the rest of a reply that gave its slot up,
+"""Compute priorities (lower first): the rest of a spoken reply whose audio is about to run
+out, speech recognition a reply waits for (the turn's, or the one taken in a silence), a
+reply's first tokens, the rest of a reply that gave its slot up,
 interim transcripts of speech still going on, reading a prompt ahead of time."""
 SLICE_SECONDS = 0.3
 """How long a reply keeps the slot while another reply's continuation waits."""
+YIELD_SLACK = 2.5
+"""A spoken reply gives the slot up only with this many seconds of speech ahead of its client."""
+URGENT_SLACK = 1.2
+"""A spoken reply waiting for the slot goes first once its client has less speech ahead than
+this: enough to cover a job already running (a recognition, another reply's first tokens)."""
 PAUSE: object = object()
 """Yielded by a :meth:`Scheduler.stream` producer to give the compute slot up; the producer is
 resumed (on a compute thread) once the slot is its own again."""
@@ -85,11 +101,32 @@ class Scheduler:
         holds it to its end, the earlier rule, kept as the benchmarks' baseline)."""
         self._sessions: set[str] = set()
         self._closing: set[asyncio.Future[None]] = set()
+        self._playback: dict[str, Callable[[], float]] = {}
 
-    def _slot(self, priority: int = REPLY) -> AbstractAsyncContextManager[None]:
+    def _slot(
+        self, priority: int = REPLY, upgrade_in: float | None = None
+    ) -> AbstractAsyncContextManager[None]:
         if self._slots is None:
             self._slots = _PrioritySlots(self._compute_slots)
-        return self._slots.hold(priority)
+        return self._slots.hold(priority, upgrade_in)
+
+    # ---- deadlines ----
+
+    def set_playback(self, key: str, slack: Callable[[], float]) -> None:
+        """Tell the scheduler how to read the seconds of speech session ``key``'s client has
+        ahead of it (``slack``, safe to call from any thread; ``inf`` when nothing plays).
+        Replies stream under the same key (:meth:`stream`)."""
+        self._playback[key] = slack
+
+    def drop_playback(self, key: str, slack: Callable[[], float]) -> None:
+        """Forget ``slack`` (if it is still the one set for ``key``)."""
+        if self._playback.get(key) == slack:
+            del self._playback[key]
+
+    def slack(self, key: str | None) -> float:
+        """Seconds of speech ahead of session ``key``'s client (``inf``: none, or unknown)."""
+        read = self._playback.get(key) if key is not None else None
+        return read() if read is not None else float("inf")
 
     # ---- admission ----
 
@@ -156,21 +193,26 @@ class Scheduler:
         """A reply holds the compute or waits for it (early guesses may hold back). Read on
         the event loop."""
         slots = self._slots
-        return slots is not None and slots.wanted_at(REPLY, CONTINUATION)
+        return slots is not None and slots.wanted_at(URGENT, REPLY, CONTINUATION)
 
-    def preempt_wanted(self, since: float) -> bool:
+    def preempt_wanted(self, since: float, key: str | None = None) -> bool:
         """Called by a compute job between steps: should it give the slot up (yield
-        :data:`PAUSE`)? Yes when recognition or another reply's first tokens wait, or when
-        another reply's continuation waits and this job has held the slot since ``since``
-        (``time.monotonic()``) for :data:`SLICE_SECONDS`. Safe off the event loop."""
+        :data:`PAUSE`)? Not while session ``key``'s client has less than :data:`YIELD_SLACK`
+        of speech ahead. Otherwise yes when recognition, another reply's first tokens or a
+        reply about to fall silent wait, or when another reply's continuation waits and this
+        job has held the slot since ``since`` (``time.monotonic()``) for
+        :data:`SLICE_SECONDS`. Safe off the event loop."""
         slots = self._slots
         best = slots.best if slots is not None and self.preempt else None
-        if best is None or best > CONTINUATION:
+        if best is None or best > CONTINUATION or self.slack(key) < YIELD_SLACK:
             return False
         return best < CONTINUATION or time.monotonic() - since >= SLICE_SECONDS
 
     async def stream(
-        self, produce: Callable[[threading.Event], Iterator[T]], priority: int = REPLY
+        self,
+        produce: Callable[[threading.Event], Iterator[T]],
+        priority: int = REPLY,
+        key: str | None = None,
     ) -> AsyncGenerator[T, None]:
         """Run a producing generator on a compute thread, holding a compute slot, and yield
         its items on the event loop as they come. Closing the consumer sets the stop event the
@@ -178,7 +220,9 @@ class Scheduler:
 
         A producer that yields :data:`PAUSE` gives the slot up: it is queued again at
         :data:`CONTINUATION` priority and resumed where it stopped (it saves whatever state
-        another job could disturb before pausing, and restores it after).
+        another job could disturb before pausing, and restores it after). A spoken reply
+        (``key`` with a playback, :meth:`set_playback`) is raised to :data:`URGENT` while it
+        waits, when its client's speech ahead falls to :data:`URGENT_SLACK`.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -216,7 +260,8 @@ class Scheduler:
         future: asyncio.Future[None] | None = None
         try:
             while True:
-                async with self._slot(CONTINUATION if paused else priority):
+                upgrade_in = self.slack(key) - URGENT_SLACK if paused else None
+                async with self._slot(CONTINUATION if paused else priority, upgrade_in):
                     future = loop.run_in_executor(self._compute, work)
                     paused = False
                     try:
@@ -283,8 +328,12 @@ class _PrioritySlots:
         return self._free
 
     @asynccontextmanager
-    async def hold(self, priority: int) -> AsyncIterator[None]:
-        await self._acquire(priority)
+    async def hold(self, priority: int, upgrade_in: float | None = None) -> AsyncIterator[None]:
+        """A slot for the block; a waiter is raised to :data:`URGENT` after ``upgrade_in``
+        seconds (at once if it is not positive; ``None``/``inf``: never)."""
+        if upgrade_in is not None and upgrade_in <= 0:
+            priority, upgrade_in = URGENT, None
+        await self._acquire(priority, upgrade_in)
         self.holders.append(priority)
         try:
             yield
@@ -292,13 +341,17 @@ class _PrioritySlots:
             self.holders.remove(priority)
             self._release()
 
-    async def _acquire(self, priority: int) -> None:
+    async def _acquire(self, priority: int, upgrade_in: float | None = None) -> None:
         if self._free > 0 and not self._waiters:
             self._free -= 1
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
         self._update()
+        timer = None
+        if upgrade_in is not None and upgrade_in != float("inf"):
+            timer = loop.call_later(upgrade_in, self._upgrade, future)
         try:
             await future
         except asyncio.CancelledError:
@@ -309,6 +362,18 @@ class _PrioritySlots:
                 heapq.heapify(self._waiters)
                 self._update()
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _upgrade(self, future: asyncio.Future[None]) -> None:
+        """The waiter of ``future`` goes before every other (its deadline is near)."""
+        for i, (priority, order, waiter) in enumerate(self._waiters):
+            if waiter is future and priority != URGENT:
+                self._waiters[i] = (URGENT, order, future)
+                heapq.heapify(self._waiters)
+                self._update()
+                return
 
     def _release(self) -> None:
         while self._waiters:

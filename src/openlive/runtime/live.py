@@ -225,6 +225,8 @@ class LiveRuntime(SessionRuntime):
             self.voice_in.shut()
 
     async def release(self) -> None:
+        if self.voice_out is not None:
+            self.services.scheduler.drop_playback(self.engine_key, self.voice_out.slack)
         self.services.scheduler.release(self.engine_key)
         self.backend.forget(self.engine_key)
 
@@ -436,6 +438,8 @@ class LiveRuntime(SessionRuntime):
                 chunk_ms=settings.chunk_ms,
                 lead_ms=settings.lead_ms,
             )
+            # the reply's deadline is its audio: the scheduler reads how much is left to play
+            self.services.scheduler.set_playback(self.engine_key, self.voice_out.slack)
         return self.voice_out
 
     def _trace_event(self, event: EngineEvent, now: float) -> None:

@@ -20,10 +20,13 @@ from ..models.speech.tts import TtsBackend
 from ..session import EngineEvent, SpeechAudio, SpeechFinished, SpeechReady
 from .tasks import TaskOwner
 
-__all__ = ["TEXT_QUEUE", "VoiceOut"]
+__all__ = ["CHARS_PER_SECOND", "TEXT_QUEUE", "VoiceOut"]
 
 TEXT_QUEUE = 64
 """Pieces of a reply waiting for synthesis (the LLM waits when it is full)."""
+CHARS_PER_SECOND = 16.0
+"""How fast the voices speak written text, for text not yet synthesized (Piper's voices read
+English at ~15-22 characters a second; the lower end, so speech ahead is not overestimated)."""
 
 
 class _Finish:
@@ -52,10 +55,26 @@ class VoiceOut:
         self._plays: asyncio.Queue[tuple[bytes, float] | _Finish] = asyncio.Queue(2)
         self._ready: bytes = b""
         self._workers: list[asyncio.Task[None]] = []
+        # what :meth:`slack` reads, from any thread: plain numbers, written on the loop
+        self._speaking = False
+        self._pending_chars = 0
+        self._playing_until = 0.0
+
+    def slack(self) -> float:
+        """Seconds of the reply's speech the client has ahead of it now: audio placed on the
+        playback clock and not yet played, plus text written and not yet synthesized (at
+        :data:`CHARS_PER_SECOND`); ``inf`` when no reply is being spoken. Safe off the event
+        loop (the scheduler reads it between tokens)."""
+        if not self._speaking:
+            return float("inf")
+        ahead = max(0.0, self._playing_until - time.monotonic())
+        return ahead + self._pending_chars / CHARS_PER_SECOND
 
     async def speak(self, turn_id: int, text: str) -> None:
         if turn_id != self._turn:
             self._restart(turn_id)
+        self._speaking = True
+        self._pending_chars += len(text)
         await self._texts.put(text)
 
     async def finish(self, turn_id: int) -> None:
@@ -67,6 +86,7 @@ class VoiceOut:
         """The core placed the piece just synthesized at ``start`` on the playback clock."""
         if turn_id == self._turn and self._ready:
             pcm, self._ready = self._ready, b""
+            self._playing_until = max(self._playing_until, start + len(pcm) / 2 / OUTPUT_RATE)
             await self._plays.put((pcm, start))
 
     @property
@@ -86,6 +106,9 @@ class VoiceOut:
         self._texts = asyncio.Queue(TEXT_QUEUE)
         self._plays = asyncio.Queue(2)
         self._ready = b""
+        self._speaking = False
+        self._pending_chars = 0
+        self._playing_until = 0.0
 
     def _restart(self, turn_id: int) -> None:
         self._cancel()
@@ -109,7 +132,13 @@ class VoiceOut:
                 await plays.put(item)
                 return
             started = time.monotonic()
-            samples = await self.scheduler.run_side(functools.partial(self.tts.synthesize, item))
+            try:
+                samples = await self.scheduler.run_side(
+                    functools.partial(self.tts.synthesize, item)
+                )
+            finally:
+                if texts is self._texts:  # not a turn stopped meanwhile: its count was reset
+                    self._pending_chars = max(0, self._pending_chars - len(item))
             self._ready = float_to_pcm16(samples)
             seconds = samples.size / OUTPUT_RATE
             await self.emit(SpeechReady(turn_id, item, seconds, time.monotonic() - started))
@@ -122,6 +151,8 @@ class VoiceOut:
             item = await plays.get()
             if isinstance(item, _Finish):
                 await _sleep_until(end - self.lead)
+                if plays is self._plays:
+                    self._speaking = False
                 await self.emit(SpeechFinished(turn_id))
                 return
             pcm, start = item

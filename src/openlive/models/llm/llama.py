@@ -332,7 +332,9 @@ class LlamaBackend(LLMBackend):
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[EngineEvent]:
         await self.ready()
-        stream = self.scheduler.stream(lambda stop: self._run(request, stop))
+        stream = self.scheduler.stream(
+            lambda stop: self._run(request, stop), key=request.session_id
+        )
         try:
             async for event in stream:
                 yield event
@@ -475,7 +477,9 @@ class LlamaBackend(LLMBackend):
                 if scanner.found is not None or stop.is_set():
                     break
                 self.scheduler.yield_to_side()
-                if generated >= FIRST_TOKENS and self.scheduler.preempt_wanted(since):
+                if generated >= FIRST_TOKENS and self.scheduler.preempt_wanted(
+                    since, request.session_id
+                ):
                     yield from self._pause(request.session_id)
                     since = time.monotonic()
         if scanner.found is None and not stop.is_set() and (rest := scanner.flush()):
