@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from openlive.models.scheduler import PREFILL, RECOGNITION, REPLY, Scheduler
 
@@ -46,4 +47,41 @@ async def test_a_waiter_that_gives_up_does_not_keep_the_slot() -> None:
     await first
     # the slot is free again: a later job runs at once
     assert await asyncio.wait_for(scheduler.run(lambda: 42), 5) == 42
+    await scheduler.shutdown()
+
+
+async def test_a_job_cancelled_while_waiting_never_runs() -> None:
+    scheduler = Scheduler(threads=1)
+    gate = threading.Event()
+    ran: list[str] = []
+    blocker = asyncio.create_task(scheduler.run(lambda: gate.wait(5), priority=REPLY))
+    await asyncio.sleep(0.02)
+    waiting = asyncio.create_task(scheduler.run(lambda: ran.append("prefill"), priority=PREFILL))
+    await asyncio.sleep(0.02)
+    waiting.cancel()
+    gate.set()
+    await asyncio.gather(blocker, waiting, return_exceptions=True)
+    await scheduler.run(lambda: ran.append("after"))
+    assert ran == ["after"]
+    await scheduler.shutdown()
+
+
+async def test_a_job_cancelled_while_running_keeps_the_slot_to_its_end() -> None:
+    """Nothing else starts on the compute while a cancelled job still runs there."""
+    scheduler = Scheduler(threads=1)
+    log: list[str] = []
+
+    def long() -> None:
+        time.sleep(0.2)
+        log.append("long ended")
+
+    running = asyncio.create_task(scheduler.run(long, priority=PREFILL))
+    await asyncio.sleep(0.05)
+    running.cancel()
+    started = time.monotonic()
+    await asyncio.gather(running, return_exceptions=True)
+    assert log == ["long ended"] and time.monotonic() - started > 0.1  # waited for it
+    assert running.cancelled()
+    await scheduler.run(lambda: log.append("next"), priority=RECOGNITION)
+    assert log == ["long ended", "next"]
     await scheduler.shutdown()

@@ -148,12 +148,21 @@ class Scheduler:
     # ---- work ----
 
     async def run(self, fn: Callable[[], T], *, compute: bool = True, priority: int = REPLY) -> T:
-        """Run ``fn`` on a worker thread (holding a compute slot when ``compute``)."""
+        """Run ``fn`` on a worker thread (holding a compute slot when ``compute``). Cancelled
+        while it waits for the slot, it never runs; while it runs, the cancellation takes
+        effect when it ends."""
         loop = asyncio.get_running_loop()
         if not compute:
             return await loop.run_in_executor(self._aux, fn)
         async with self._slot(priority):
-            return await loop.run_in_executor(self._compute, fn)
+            job = loop.run_in_executor(self._compute, fn)
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # a job cannot be stopped once it runs: the slot stays taken until it ends,
+                # so the next job does not start while this one still holds the cores
+                await asyncio.wait({job})
+                raise
 
     async def run_light(self, fn: Callable[[], T]) -> T:
         """Run a small job (well under a millisecond) on the light thread."""

@@ -248,7 +248,7 @@ class LiveRuntime(SessionRuntime):
             if action.speculative and self.services.speculative_replies:
                 self._drop_held()
                 self._held = HeldReply(self.backend, request, self.tasks)
-            elif self._prefill is None or self._prefill.done():
+            elif self._prefill_wanted():
                 self._prefill = self.tasks.spawn(self.backend.prefill(request), "prefill")
         elif isinstance(action, PushAudio):
             self.backend.accept_audio(self.engine_key, action.data, action.rate)
@@ -280,6 +280,11 @@ class LiveRuntime(SessionRuntime):
             self._voice_in().score(action.utterance, action.last_voice)
         elif isinstance(action, Speculate):
             self._speculated_at = time.monotonic()
+            if self._prefill is not None:
+                # an earlier transcript's prompt, still waiting for the compute (or reading):
+                # the reply written ahead reads the prompt it needs
+                self._prefill.cancel()
+                self._prefill = None
             self._voice_in().speculate(action.utterance)
         elif isinstance(action, CancelSpeculation):
             self._drop_held()
@@ -376,6 +381,15 @@ class LiveRuntime(SessionRuntime):
                 held.drop()
             events = self.backend.generate(request)
         self._generation = self.tasks.spawn(self._generate(request, events), "language model")
+
+    def _prefill_wanted(self) -> bool:
+        """Read a prompt ahead now? Not while another read is under way, nor while a reply
+        is being written ahead or a recognition for one runs: that reply reads the prompt it
+        needs, and a read here would only take the compute from it."""
+        if self._prefill is not None and not self._prefill.done():
+            return False
+        held = self._held is not None and not self._held.taken
+        return not held and not (self.voice_in and self.voice_in.speculating)
 
     def _drop_held(self) -> None:
         if self._held is not None:

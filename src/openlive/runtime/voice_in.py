@@ -209,6 +209,11 @@ class VoiceIn:
         )
         await self.emit(TurnScore(utterance, last_voice, probability))
 
+    @property
+    def speculating(self) -> bool:
+        """A recognition taken in a silence is waiting or running."""
+        return self._speculation is not None and not self._speculation.done()
+
     def cancel_speculation(self) -> None:
         self._cancel(self._speculation)
         self._speculation = None
