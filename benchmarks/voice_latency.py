@@ -376,7 +376,18 @@ async def main() -> None:
     )
     parser.add_argument("--fixed-ms", type=int, default=500, help="that silence (ms)")
     parser.add_argument("--dump", help="write every turn (client and server figures) as JSON")
+    parser.add_argument(
+        "--long-replies",
+        action="store_true",
+        help="ask for answers of three or four sentences (up to 160 tokens): replies that "
+        "outlast the next session's question, where a reply can fall behind real time",
+    )
     args = parser.parse_args()
+    if args.long_replies:
+        CONFIG["system_instruction"] = (
+            "You are a voice assistant. Answer in three or four full sentences."
+        )
+        CONFIG["max_output_tokens"] = 160
     began = time.monotonic()
     speech = {v: [Question(q, v, espeak(q, v)) for q in QUESTIONS] for v in VOICES}
     print(stage_rtfs(speech[VOICES[0]]))
