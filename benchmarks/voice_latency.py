@@ -17,10 +17,14 @@ What it reports:
 * p50/p95 for 1, 2, 4 and 8 sessions talking at the same time (each its own voice and question
   order), and how many stay under 1 s at p95;
 * the same turns as the earlier benchmark measured them (its question audio, Piper joe, and
-  each chunk sent at its start), for comparison.
+  each chunk sent at its start), for comparison;
+* per level, how far the reply audio fell behind real time (the longest gap a client heard
+  inside a reply, p95); ``--long-replies`` asks for answers of several sentences, which still
+  play when the next session asks.
 
     python -m benchmarks.voice_latency [--turns 12] [--concurrency 1,2,4,8]
-        [--rules clause,words,sentence] [--old-turns 6] [--short-silence-turns 0]
+        [--rules clause,words,sentence] [--old-turns 6] [--fixed-turns 12] [--long-replies]
+        [--dump turns.json]
 
 One full run takes about 8-10 minutes on 2 cores; ``--turns 4 --concurrency 1,2
 --rules clause --old-turns 0`` takes about two.
