@@ -5,13 +5,10 @@ the compute from it)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from openlive.models import EchoBackend
 from openlive.runtime import LiveRuntime
-from openlive.server import App, ServerConfig
+from openlive.server import App
 from openlive.session import (
     ChatMessage,
     GenerationRequest,
@@ -39,16 +36,6 @@ def ask(text: str) -> GenerationRequest:
     return GenerationRequest(
         "s1", 0, "", (ChatMessage.of_text("user", text),), params=SamplingParams()
     )
-
-
-@pytest.fixture
-async def app() -> AsyncIterator[App]:
-    app = App(ServerConfig(port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0.01))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.close()
 
 
 async def test_no_prefill_beside_a_reply_written_ahead(app: App) -> None:

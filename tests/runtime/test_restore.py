@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pytest
 
 from openlive.audio import float_to_pcm16
 from openlive.runtime import LiveRuntime
-from openlive.server import App, ServerConfig
+from openlive.server import App
 from openlive.session import LiveSession
 from openlive.types import ClientMessage, Setup
 
@@ -58,16 +58,6 @@ class RecordingTransport:
 
 def complete(m: dict[str, Any]) -> bool:
     return bool(m.get("serverContent", {}).get("turnComplete"))
-
-
-@pytest.fixture
-async def app() -> AsyncIterator[App]:
-    app = App(ServerConfig(port=0, tls_port=0, no_tls=True, model="echo", echo_delay=0.05))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.close()
 
 
 def make(app: App, setup: dict[str, Any], transport: RecordingTransport) -> LiveRuntime:

@@ -388,8 +388,7 @@ class LiveRuntime(SessionRuntime):
         needs, and a read here would only take the compute from it."""
         if self._prefill is not None and not self._prefill.done():
             return False
-        held = self._held is not None and not self._held.taken
-        return not held and not (self.voice_in and self.voice_in.speculating)
+        return self._held is None and not (self.voice_in and self.voice_in.speculating)
 
     def _drop_held(self) -> None:
         if self._held is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 
 from ._base import WireModel
 from .content import Content
@@ -126,23 +126,34 @@ def _enum(value: Any, names: tuple[str, ...]) -> Any:
     raise ValueError(f"{said} {listed}")
 
 
-START_SENSITIVITIES = (
-    "START_SENSITIVITY_UNSPECIFIED",
-    "START_SENSITIVITY_HIGH",
-    "START_SENSITIVITY_LOW",
-)
-END_SENSITIVITIES = ("END_SENSITIVITY_UNSPECIFIED", "END_SENSITIVITY_HIGH", "END_SENSITIVITY_LOW")
-ACTIVITY_HANDLINGS = (
-    "ACTIVITY_HANDLING_UNSPECIFIED",
-    "START_OF_ACTIVITY_INTERRUPTS",
-    "NO_INTERRUPTION",
-)
-TURN_COVERAGES = (
-    "TURN_COVERAGE_UNSPECIFIED",
-    "TURN_INCLUDES_ONLY_ACTIVITY",
-    "TURN_INCLUDES_ALL_INPUT",
-    "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
-)
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "start_of_speech_sensitivity": (
+        "START_SENSITIVITY_UNSPECIFIED",
+        "START_SENSITIVITY_HIGH",
+        "START_SENSITIVITY_LOW",
+    ),
+    "end_of_speech_sensitivity": (
+        "END_SENSITIVITY_UNSPECIFIED",
+        "END_SENSITIVITY_HIGH",
+        "END_SENSITIVITY_LOW",
+    ),
+    "activity_handling": (
+        "ACTIVITY_HANDLING_UNSPECIFIED",
+        "START_OF_ACTIVITY_INTERRUPTS",
+        "NO_INTERRUPTION",
+    ),
+    "turn_coverage": (
+        "TURN_COVERAGE_UNSPECIFIED",
+        "TURN_INCLUDES_ONLY_ACTIVITY",
+        "TURN_INCLUDES_ALL_INPUT",
+        "TURN_INCLUDES_AUDIO_ACTIVITY_AND_ALL_VIDEO",
+    ),
+}
+"""The enum fields of the realtime input configuration, by field, names in proto order."""
+
+
+def _enum_field(value: Any, info: ValidationInfo) -> Any:
+    return _enum(value, _ENUMS[info.field_name or ""])
 
 
 class AutomaticActivityDetection(WireModel):
@@ -152,15 +163,9 @@ class AutomaticActivityDetection(WireModel):
     prefix_padding_ms: int | None = None
     silence_duration_ms: int | None = None
 
-    @field_validator("start_of_speech_sensitivity", mode="before")
-    @classmethod
-    def _start(cls, value: Any) -> Any:
-        return _enum(value, START_SENSITIVITIES)
-
-    @field_validator("end_of_speech_sensitivity", mode="before")
-    @classmethod
-    def _end(cls, value: Any) -> Any:
-        return _enum(value, END_SENSITIVITIES)
+    _enums = field_validator(
+        "start_of_speech_sensitivity", "end_of_speech_sensitivity", mode="before"
+    )(_enum_field)
 
 
 class RealtimeInputConfig(WireModel):
@@ -169,15 +174,7 @@ class RealtimeInputConfig(WireModel):
     turn_coverage: str | None = None
     interim_transcript_timestamp_enabled: bool | None = None
 
-    @field_validator("activity_handling", mode="before")
-    @classmethod
-    def _handling(cls, value: Any) -> Any:
-        return _enum(value, ACTIVITY_HANDLINGS)
-
-    @field_validator("turn_coverage", mode="before")
-    @classmethod
-    def _coverage(cls, value: Any) -> Any:
-        return _enum(value, TURN_COVERAGES)
+    _enums = field_validator("activity_handling", "turn_coverage", mode="before")(_enum_field)
 
 
 class SessionResumptionConfig(WireModel):
