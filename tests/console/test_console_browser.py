@@ -95,7 +95,13 @@ class Console:
 
     def open(self, server: ServerProcess) -> None:
         self.page.goto(server.http_url + "/")
-        self.page.wait_for_function("window.openlive && window.openlive.ready === true")
+        # polled from here: Playwright's own polling of a string runs it through eval inside
+        # the page, which the console's Content-Security-Policy (script-src 'self') refuses
+        # whenever the page is not ready at the first look; page.evaluate is not subject to it
+        deadline = time.monotonic() + 30
+        while not self.page.evaluate("Boolean(window.openlive && window.openlive.ready)"):
+            assert time.monotonic() < deadline, "the console never said it was ready"
+            self.page.wait_for_timeout(50)
 
     def hooks(self) -> dict[str, Any]:
         value: dict[str, Any] = self.page.evaluate(
