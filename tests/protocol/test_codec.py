@@ -7,7 +7,14 @@ import pytest
 from openlive.errors import InvalidArgument
 from openlive.protocol import decode_client_message, encode_server_message, split_message
 from openlive.protocol.codec import MAX_SERVER_MESSAGE
-from openlive.types import Content, Part, ServerContent, ServerMessage, UsageMetadata
+from openlive.types import (
+    ClientMessage,
+    Content,
+    Part,
+    ServerContent,
+    ServerMessage,
+    UsageMetadata,
+)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +155,9 @@ def test_enums_arrive_as_names_or_numbers() -> None:
     assert config.automatic_activity_detection.start_of_speech_sensitivity == (
         "START_SENSITIVITY_HIGH"
     )
+
+
+def test_the_message_fields_tuple_matches_the_model() -> None:
+    from openlive.types.client_messages import _MESSAGE_FIELDS
+
+    assert tuple(ClientMessage.model_fields) == _MESSAGE_FIELDS

@@ -54,10 +54,20 @@ class Listening:
     """Mixed into :class:`~openlive.session.machine.LiveSession`."""
 
     state: SessionState
+    _settings: tuple[object, bool, EndpointerSettings] | None = None
+    """The settings last read and what they were read from: a setup is replaced, never
+    changed in place, so they are read again only when it is (not on every audio chunk)."""
 
     def _endpointer(self) -> Endpointer:
-        settings = EndpointerSettings.from_setup(self.state.setup, self.state.voice.semantic)
-        return Endpointer(settings, self.state.voice.endpoint)
+        setup, semantic = self.state.setup, self.state.voice.semantic
+        known = self._settings
+        if known is None or known[0] is not setup or known[1] != semantic:
+            known = self._settings = (
+                setup,
+                semantic,
+                EndpointerSettings.from_setup(setup, semantic),
+            )
+        return Endpointer(known[2], self.state.voice.endpoint)
 
     def _auto_activity(self) -> bool:
         ric = self.state.setup.realtime_input_config

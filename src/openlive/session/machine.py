@@ -21,6 +21,8 @@ NON_BLOCKING calls, scheduling, ``willContinue``, timeouts, cancellation), mixed
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import InvalidArgument, ServerFault, SessionError
 from ..types import (
     Blob,
@@ -94,6 +96,7 @@ __all__ = ["MAX_ROUNDS", "LiveSession", "parse_pcm_rate"]
 OUTPUT_MIME = "audio/pcm;rate=24000"
 
 
+@functools.lru_cache(maxsize=64)  # the same few strings on every chunk; errors are not kept
 def parse_pcm_rate(mime_type: str | None) -> int:
     """Sample rate of a ``audio/pcm`` MIME type (16 kHz when absent); 1007 for anything else."""
     if not mime_type:

@@ -8,10 +8,10 @@ with or without padding. Output is camelCase with standard padded base64 and no 
 
 from __future__ import annotations
 
-import base64
 import binascii
 from typing import Annotated, Any
 
+import pybase64
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
@@ -26,8 +26,8 @@ def decode_base64(value: Any) -> bytes:
         return bytes(value)
     if not isinstance(value, str):
         raise ValueError("expected a base64 string")
-    try:  # standard padded base64, what every official client sends: no copies
-        return binascii.a2b_base64(value, strict_mode=True)
+    try:  # standard padded base64, what every official client sends: SIMD, ~10x binascii
+        return pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         pass  # URL-safe, unpadded, or not base64 at all: said below
     raw = value.encode("ascii", errors="strict")
@@ -44,7 +44,7 @@ def decode_base64(value: Any) -> bytes:
 
 def encode_base64(data: bytes) -> str:
     """Standard, padded base64 (what every official client can decode)."""
-    return base64.b64encode(data).decode("ascii")
+    return pybase64.b64encode_as_string(data)
 
 
 Base64Bytes = Annotated[

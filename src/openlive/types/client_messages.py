@@ -81,6 +81,10 @@ class ContextUpdate(WireModel):
         return value
 
 
+_MESSAGE_FIELDS = ("setup", "client_content", "realtime_input", "tool_response", "context_update")
+"""ClientMessage's fields (read on every frame: a tuple costs less than ``model_fields``)."""
+
+
 class ClientMessage(WireModel):
     """Exactly one of the fields is set."""
 
@@ -92,7 +96,7 @@ class ClientMessage(WireModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ClientMessage:
-        present = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        present = [name for name in _MESSAGE_FIELDS if getattr(self, name) is not None]
         if len(present) != 1:
             known = "setup, clientContent, realtimeInput, toolResponse, contextUpdate"
             if not present:
@@ -102,7 +106,7 @@ class ClientMessage(WireModel):
 
     @property
     def kind(self) -> str:
-        for name in type(self).model_fields:
+        for name in _MESSAGE_FIELDS:
             if getattr(self, name) is not None:
                 return name
         return ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import io
+import json
 import threading
 from typing import Any
 
@@ -121,14 +122,14 @@ class RemoteAsr(AsrBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        from ..openai_http import base_v1, sync_client
+        from ..openai_http import Poster, base_v1
 
         self.base_url = base_v1(base_url)
         self.model = model
-        self._client = sync_client(api_key, timeout)
+        self._poster = Poster(self.base_url, api_key, timeout)
 
     def transcribe(self, samples: Floats, language: str | None = None) -> str:
-        import httpx
+        from ..openai_http import HTTP_FAILURES
 
         buffer = io.BytesIO()
         write_wav(buffer, samples, SPEECH_RATE)
@@ -136,24 +137,24 @@ class RemoteAsr(AsrBackend):
         if language:
             data["language"] = language.split("-")[0]
         try:
-            response = self._client.post(
-                f"{self.base_url}/audio/transcriptions",
-                files={"file": ("speech.wav", buffer.getvalue(), "audio/wav")},
-                data=data,
+            status, body = self._poster.post_form(
+                "/audio/transcriptions",
+                data,
+                {"file": ("speech.wav", buffer.getvalue(), "audio/wav")},
             )
-        except httpx.HTTPError as exc:
+        except HTTP_FAILURES as exc:
             raise EngineError(
                 f"remote speech recognition at {self.base_url} failed: {exc!r}"
             ) from exc
-        if response.status_code != 200:
-            raise EngineError(f"remote speech recognition answered HTTP {response.status_code}")
+        if status != 200:
+            raise EngineError(f"remote speech recognition answered HTTP {status}")
         try:
-            return str(response.json()["text"]).strip()
+            return str(json.loads(body)["text"]).strip()
         except (ValueError, KeyError, TypeError) as exc:
             raise EngineError(
                 f"remote speech recognition answered something that is not a transcription: "
-                f"{response.text[:80]!r}"
+                f"{body[:80]!r}"
             ) from exc
 
     def close(self) -> None:
-        self._client.close()
+        self._poster.close()

@@ -196,15 +196,15 @@ class RemoteTts(TtsBackend):
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        from ..openai_http import base_v1, sync_client
+        from ..openai_http import Poster, base_v1
 
         self.base_url = base_v1(base_url)
         self.model = model
         self.voice = voice
-        self._client = sync_client(api_key, timeout)
+        self._poster = Poster(self.base_url, api_key, timeout)
 
     def synthesize(self, text: str, voice: str | None = None) -> Floats:
-        import httpx
+        from ..openai_http import HTTP_FAILURES
 
         body = {
             "model": self.model,
@@ -213,14 +213,14 @@ class RemoteTts(TtsBackend):
             "response_format": "wav",
         }
         try:
-            response = self._client.post(f"{self.base_url}/audio/speech", json=body)
-        except httpx.HTTPError as exc:
+            status, content = self._poster.post_json("/audio/speech", body)
+        except HTTP_FAILURES as exc:
             raise EngineError(
                 f"remote speech synthesis at {self.base_url} failed: {exc!r}"
             ) from exc
-        if response.status_code != 200:
-            raise EngineError(f"remote speech synthesis answered HTTP {response.status_code}")
-        return _wav_at_output_rate(response.content)
+        if status != 200:
+            raise EngineError(f"remote speech synthesis answered HTTP {status}")
+        return _wav_at_output_rate(content)
 
     def close(self) -> None:
-        self._client.close()
+        self._poster.close()
