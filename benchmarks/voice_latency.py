@@ -210,6 +210,40 @@ def server_rows(url: str) -> list[dict[str, Any]]:
         return list(json.load(response)["voice_turns"])
 
 
+def compute_usage(url: str) -> dict[str, list[float]]:
+    """The server's ``openlive_compute_seconds`` and ``..._wait_seconds`` by kind: [ran, waited]."""
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    usage: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        for column, name in enumerate(
+            ("openlive_compute_seconds_total{", "openlive_compute_wait_seconds_total{")
+        ):
+            if line.startswith(name):
+                kind = line.split('kind="', 1)[1].split('"', 1)[0]
+                usage.setdefault(kind, [0.0, 0.0])[column] = float(line.rsplit(" ", 1)[1])
+    return usage
+
+
+def usage_line(
+    before: dict[str, list[float]], after: dict[str, list[float]], turns: int, wall: float
+) -> str:
+    """Model work per turn by kind (ms it ran, ms it waited), and how busy the slot was."""
+    parts = []
+    slot = 0.0
+    for kind, (ran, waited) in after.items():
+        ran -= before.get(kind, [0.0, 0.0])[0]
+        waited -= before.get(kind, [0.0, 0.0])[1]
+        if kind != "synthesis":
+            slot += ran
+        if ran > 0:
+            parts.append(f"{kind} {ran / turns * 1000:.0f} (waited {waited / turns * 1000:.0f})")
+    return (
+        f"    model work per turn, ms: {', '.join(parts)}; compute slot busy "
+        f"{slot / wall:.0%} of the {wall:.0f} s"
+    )
+
+
 async def with_stages(url: str, session: Any, question: Question) -> Turn:
     """One turn, with the server's stage timings of the same turn (matched by session)."""
     turn = await one_turn(session, question)
@@ -409,7 +443,14 @@ async def main() -> None:
             f"joe; questions by espeak-ng {', '.join(VOICES)}; last voiced sample recorded -> "
             "first reply audio at the client"
         )
+        usage_before, clock = compute_usage(main_url), time.monotonic()
         by_rule = await compare_rules(servers, speech, args.turns)
+        first_usage = usage_line(
+            usage_before,
+            compute_usage(main_url),
+            len(by_rule[rules[0]]),
+            time.monotonic() - clock,
+        )
         if args.dump:
             rows = {r: [asdict(t) for t in ts] for r, ts in by_rule.items()}
             Path(args.dump).write_text(json.dumps(rows, indent=1))
@@ -424,8 +465,16 @@ async def main() -> None:
         levels = [int(x) for x in args.concurrency.split(",") if x]
         p95s: dict[int, float] = {}
         for n in levels:
+            usage_before, clock = compute_usage(main_url), time.monotonic()
             turns = (
                 by_rule[rules[0]] if n == 1 else await concurrent(main_url, speech, n, args.turns)
+            )
+            usage = (
+                first_usage
+                if n == 1
+                else usage_line(
+                    usage_before, compute_usage(main_url), len(turns), time.monotonic() - clock
+                )
             )
             late = [t.underrun for t in turns]
             p95s[n] = percentile([t.latency for t in turns], 95)
@@ -440,6 +489,8 @@ async def main() -> None:
                     f"{med(turns, 'first_token_s') * 1000:.0f} ms, first piece synthesized "
                     f"{med(turns, 'tts_s') * 1000:.0f} ms"
                 )
+            if len(rules) == 1 or n > 1:  # with several rules the first level's usage is mixed
+                print(usage)
         fine = [n for n in levels if all(p95s[m] < 1.0 for m in levels if m <= n)]
         print(
             f"  most sessions at once with p95 under 1 s: {max(fine) if fine else 'none'} "

@@ -85,3 +85,21 @@ async def test_a_job_cancelled_while_running_keeps_the_slot_to_its_end() -> None
     await scheduler.run(lambda: log.append("next"), priority=RECOGNITION)
     assert log == ["long ended", "next"]
     await scheduler.shutdown()
+
+
+async def test_usage_counts_the_time_held_and_waited_by_kind() -> None:
+    scheduler = Scheduler(threads=1)
+    gate = threading.Event()
+    blocker = asyncio.create_task(scheduler.run(lambda: gate.wait(5), priority=REPLY))
+    await asyncio.sleep(0.02)
+    waiting = asyncio.create_task(scheduler.run(lambda: time.sleep(0.05), priority=RECOGNITION))
+    await asyncio.sleep(0.2)
+    gate.set()
+    await asyncio.gather(blocker, waiting)
+    await scheduler.run_side(lambda: time.sleep(0.05))
+    usage = scheduler.usage()
+    assert usage["reply"][0] >= 0.2 and usage["reply"][1] < 0.05
+    assert 0.05 <= usage["recognition"][0] < 0.2 and usage["recognition"][1] >= 0.15
+    assert usage["synthesis"][0] >= 0.05
+    assert usage["prefill"] == (0.0, 0.0)
+    await scheduler.shutdown()

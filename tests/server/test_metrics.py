@@ -104,6 +104,9 @@ async def test_sessions_turns_closes_and_latency_are_counted(echo_server: Runnin
     assert value(after, "openlive_connections_refused_total") == 0
     assert value(after, "openlive_ready") == 1
     assert ("openlive_event_loop_lag_seconds", frozenset({("stat", "worst")})) in after
+    for kind in ("recognition", "reply", "continuation", "interim", "prefill", "synthesis"):
+        assert value(after, "openlive_compute_seconds_total", kind=kind) >= 0
+        assert value(after, "openlive_compute_wait_seconds_total", kind=kind) >= 0
     for queue in ("outbox", "audio_in", "speech_text", "speech_audio"):
         assert value(after, "openlive_queue_items", queue=queue) == 0
 

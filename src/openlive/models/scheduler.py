@@ -36,6 +36,7 @@ __all__ = [
     "INTERIM",
     "PAUSE",
     "PREFILL",
+    "PRIORITY_NAMES",
     "RECOGNITION",
     "REPLY",
     "SLICE_SECONDS",
@@ -62,6 +63,15 @@ YIELD_SLACK = 2.5
 URGENT_SLACK = 1.2
 """A spoken reply waiting for the slot goes first once its client has less speech ahead than
 this: enough to cover a job already running (a recognition, another reply's first tokens)."""
+PRIORITY_NAMES = {
+    URGENT: "urgent",
+    RECOGNITION: "recognition",
+    REPLY: "reply",
+    CONTINUATION: "continuation",
+    INTERIM: "interim",
+    PREFILL: "prefill",
+}
+"""How the priorities are named in :meth:`Scheduler.compute_seconds` and ``/metrics``."""
 PAUSE: object = object()
 """Yielded by a :meth:`Scheduler.stream` producer to give the compute slot up; the producer is
 resumed (on a compute thread) once the slot is its own again."""
@@ -94,6 +104,7 @@ class Scheduler:
         self._side_jobs = 0
         self._side_idle = threading.Event()
         self._side_idle.set()
+        self._side_s = [0.0, 0.0]  # run, waited (under _side_lock)
         self._slots: _PrioritySlots | None = None
         self._compute_slots = compute_slots
         self.preempt = os.environ.get("OPENLIVE_PREEMPT", "on") != "off"
@@ -147,6 +158,22 @@ class Scheduler:
 
     # ---- work ----
 
+    def usage(self) -> dict[str, tuple[float, float]]:
+        """Seconds since start by kind of work: (ran, waited to run). The kinds are the
+        compute priorities (:data:`PRIORITY_NAMES`; the time a job held the slot) and
+        ``synthesis`` (run beside the slot)."""
+        slots = self._slots
+        out = {
+            name: (
+                slots.held_s.get(p, 0.0) if slots else 0.0,
+                slots.waited_s.get(p, 0.0) if slots else 0.0,
+            )
+            for p, name in PRIORITY_NAMES.items()
+        }
+        with self._side_lock:
+            out["synthesis"] = (self._side_s[0], self._side_s[1])
+        return out
+
     async def run(self, fn: Callable[[], T], *, compute: bool = True, priority: int = REPLY) -> T:
         """Run ``fn`` on a worker thread (holding a compute slot when ``compute``). Cancelled
         while it waits for the slot, it never runs; while it runs, the cancellation takes
@@ -173,7 +200,10 @@ class Scheduler:
         playback while a reply is still being generated). While it runs, compute jobs that
         call :meth:`yield_to_side` between steps pause, so the real-time job gets the cores."""
 
+        submitted = time.monotonic()
+
         def job() -> T:
+            began = time.monotonic()
             with self._side_lock:
                 self._side_jobs += 1
                 self._side_idle.clear()
@@ -184,6 +214,8 @@ class Scheduler:
                     self._side_jobs -= 1
                     if not self._side_jobs:
                         self._side_idle.set()
+                    self._side_s[0] += time.monotonic() - began
+                    self._side_s[1] += began - submitted
 
         return await asyncio.get_running_loop().run_in_executor(self._side, job)
 
@@ -322,6 +354,10 @@ class _PrioritySlots:
         """Priority of the first waiter (read by compute threads; written on the loop)."""
         self.holders: list[int] = []
         """Priorities of the jobs holding a slot now."""
+        self.held_s: dict[int, float] = dict.fromkeys(PRIORITY_NAMES, 0.0)
+        """Seconds a slot was held, by the priority asked for, since start (jobs ended)."""
+        self.waited_s: dict[int, float] = dict.fromkeys(PRIORITY_NAMES, 0.0)
+        """Seconds jobs waited for a slot, by the priority asked for."""
 
     def wanted_at(self, *priorities: int) -> bool:
         """A job of one of ``priorities`` holds a slot or waits for one."""
@@ -340,13 +376,18 @@ class _PrioritySlots:
     async def hold(self, priority: int, upgrade_in: float | None = None) -> AsyncIterator[None]:
         """A slot for the block; a waiter is raised to :data:`URGENT` after ``upgrade_in``
         seconds (at once if it is not positive; ``None``/``inf``: never)."""
+        asked = priority
         if upgrade_in is not None and upgrade_in <= 0:
             priority, upgrade_in = URGENT, None
+        began = time.monotonic()
         await self._acquire(priority, upgrade_in)
+        granted = time.monotonic()
+        self.waited_s[asked] = self.waited_s.get(asked, 0.0) + granted - began
         self.holders.append(priority)
         try:
             yield
         finally:
+            self.held_s[asked] = self.held_s.get(asked, 0.0) + time.monotonic() - granted
             self.holders.remove(priority)
             self._release()
 

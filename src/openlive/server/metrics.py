@@ -171,6 +171,22 @@ class ServerCollector:
         for stat, ms in app.loop_monitor.describe().items():
             lag.add_metric([stat], ms / 1000)
         yield lag
+        ran = CounterMetricFamily(
+            "openlive_compute_seconds",
+            "Seconds of model work by kind: recognition, reply (first tokens), continuation, "
+            "urgent, interim, prefill hold the compute slot; synthesis runs beside it",
+            labels=["kind"],
+        )
+        waited = CounterMetricFamily(
+            "openlive_compute_wait_seconds",
+            "Seconds model work waited to run, by kind",
+            labels=["kind"],
+        )
+        for kind, (run_s, wait_s) in app.scheduler.usage().items():
+            ran.add_metric([kind], run_s)
+            waited.add_metric([kind], wait_s)
+        yield ran
+        yield waited
         ready, _ = app.readiness()
         yield _gauge("openlive_ready", "1 when the server takes sessions (/readyz 200)", ready)
         yield _gauge("openlive_draining", "1 while the server drains", app.draining)
