@@ -180,3 +180,27 @@ async def test_a_paused_reply_goes_on_exactly_as_if_alone(backend: LlamaBackend)
     assert ok
     assert backend.stats.get("pauses", 0) > pauses  # the long reply gave the model up
     assert shared == alone  # and went on with the same state, sampler and random draws
+
+
+async def test_a_prompt_read_ahead_stops_for_a_recognition(backend: LlamaBackend) -> None:
+    from openlive.models.scheduler import RECOGNITION
+
+    await ask(backend, "ahead", 0, [ChatMessage.of_text("user", "Say OK.")], max_tokens=2)
+    text = " ".join(f"Item {i} is a thing worth remembering." for i in range(30))  # ~300 tokens
+    history = [ChatMessage.of_text("user", text + " Which item number comes first?")]
+    system = "You are a helpful assistant. Answer briefly."  # as ask() sends it
+    request = GenerationRequest("ahead", 1, system, tuple(history))
+    stopped = backend.stats.get("prefills_stopped", 0)
+    read_before = backend.stats.get("prefilled_tokens", 0)
+    prefill = asyncio.create_task(backend.prefill(request))
+    await asyncio.sleep(0.3)  # it holds the slot, a few tokens at a time
+    assert not prefill.done()
+    recognized = await backend.scheduler.run(lambda: "recognized", priority=RECOGNITION)
+    assert recognized == "recognized"
+    await prefill
+    assert backend.stats["prefills_stopped"] == stopped + 1
+    read = backend.stats["prefilled_tokens"] - read_before
+    assert 0 < read < 250  # stopped part way through the prompt
+    # the part read is kept: the reply reads only the rest
+    _, done = await ask(backend, "ahead", 1, history, temperature=0.0)
+    assert done.cached_tokens >= read

@@ -229,6 +229,13 @@ class Scheduler:
         slots = self._slots
         return slots is not None and (slots.free == 0 or slots.best is not None)
 
+    def wanted_before(self, priority: int) -> bool:
+        """Called by a compute job between steps: does a job more urgent than ``priority``
+        wait for the slot? (Work done ahead of need stops early for it.)"""
+        slots = self._slots
+        best = slots.best if slots is not None else None
+        return best is not None and best < priority
+
     @property
     def replying(self) -> bool:
         """A reply holds the compute or waits for it (early guesses may hold back). Read on

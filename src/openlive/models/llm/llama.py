@@ -77,6 +77,10 @@ RESULT_TEMPERATURE = 0.2
 """The most a reply that reads function results samples at when the client set no temperature."""
 FIRST_TOKENS = 16
 """Tokens a reply writes before it gives the model up to other sessions' work."""
+PREFILL_STEP = 4
+"""Tokens a prompt read ahead evaluates between looks at the compute queue: it stops for a
+recognition or a reply within ~0.1 s (one batch of 14 tokens took 337 ms here, steps of 4
+took 415 ms in all)."""
 REPLY_ROOM = 64
 """Tokens of the context a prompt must leave for the reply (fewer when the cap is lower)."""
 """Ceiling on the temperature while a function call is written: arguments are data."""
@@ -366,10 +370,14 @@ class LlamaBackend(LLMBackend):
             if cached < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, cached, -1):
                 return
             llm.n_tokens = cached
-            llm.eval(tokens[cached:])
-            self.stats["prefilled_tokens"] = self.stats.get("prefilled_tokens", 0) + (
-                len(tokens) - cached
-            )
+            read = cached
+            while read < len(tokens):  # a few tokens at a time: stop when needed elsewhere
+                if self.scheduler.wanted_before(PREFILL):
+                    self.stats["prefills_stopped"] = self.stats.get("prefills_stopped", 0) + 1
+                    break
+                llm.eval(tokens[read : read + PREFILL_STEP])
+                read = llm.n_tokens
+            self.stats["prefilled_tokens"] = self.stats.get("prefilled_tokens", 0) + read - cached
             self._save(request.session_id)
 
     def _run(self, request: GenerationRequest, stop: threading.Event) -> Iterator[EngineEvent]:
