@@ -48,6 +48,8 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
         ({"env": {"OPENLIVE_PORT": "eighty"}}, "port"),
         ({"flags": {"model": "nope"}}, "embedded, echo or remote"),
         ({"flags": {"model": "remote"}}, "remote_url"),
+        ({"flags": {"asr": "remote", "asr_url": "localhost:9000"}}, "asr_url must be an http"),
+        ({"flags": {"tts": "remote", "tts_url": "ftp://x/v1"}}, "tts_url must be an http"),
         ({"flags": {"host": "0.0.0.0"}}, "--api-key"),
         ({"flags": {"tls_cert": "/x.pem"}}, "together"),
     ],

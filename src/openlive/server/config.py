@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..models.llm.catalog import DEFAULT_LLM, LLM_CATALOG
@@ -180,6 +181,10 @@ class ServerConfig:
         for stage in ("asr", "tts"):
             if getattr(self, stage) == "remote" and not getattr(self, f"{stage}_url"):
                 raise ConfigError(f"{stage} = remote needs {stage}_url")
+        for name in ("remote_url", "asr_url", "tts_url"):
+            url = getattr(self, name)
+            if url and not (url.startswith(("http://", "https://")) and urlsplit(url).hostname):
+                raise ConfigError(f"{name} must be an http:// or https:// URL, not {url!r}")
         if self.vision not in ("embedded", "off"):
             raise ConfigError("vision must be embedded or off")
         if self.max_frames < 1:
