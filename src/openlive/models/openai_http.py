@@ -83,7 +83,7 @@ class Poster:
                 connection.request("POST", self._prefix + path, body, headers)
                 response = connection.getresponse()
                 data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (ConnectionResetError, BrokenPipeError):  # RemoteDisconnected is the first
                 self._drop(connection)
                 if reused and attempt == 0:
                     continue  # the server closed an idle kept-alive connection: once more

@@ -71,7 +71,7 @@ PRIORITY_NAMES = {
     INTERIM: "interim",
     PREFILL: "prefill",
 }
-"""How the priorities are named in :meth:`Scheduler.compute_seconds` and ``/metrics``."""
+"""How the priorities are named in :meth:`Scheduler.usage` and ``/metrics``."""
 PAUSE: object = object()
 """Yielded by a :meth:`Scheduler.stream` producer to give the compute slot up; the producer is
 resumed (on a compute thread) once the slot is its own again."""
@@ -164,10 +164,7 @@ class Scheduler:
         ``synthesis`` (run beside the slot)."""
         slots = self._slots
         out = {
-            name: (
-                slots.held_s.get(p, 0.0) if slots else 0.0,
-                slots.waited_s.get(p, 0.0) if slots else 0.0,
-            )
+            name: (slots.held_s[p], slots.waited_s[p]) if slots else (0.0, 0.0)
             for p, name in PRIORITY_NAMES.items()
         }
         with self._side_lock:
@@ -389,12 +386,12 @@ class _PrioritySlots:
         began = time.monotonic()
         await self._acquire(priority, upgrade_in)
         granted = time.monotonic()
-        self.waited_s[asked] = self.waited_s.get(asked, 0.0) + granted - began
+        self.waited_s[asked] += granted - began
         self.holders.append(priority)
         try:
             yield
         finally:
-            self.held_s[asked] = self.held_s.get(asked, 0.0) + time.monotonic() - granted
+            self.held_s[asked] += time.monotonic() - granted
             self.holders.remove(priority)
             self._release()
 
