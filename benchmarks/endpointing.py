@@ -51,7 +51,7 @@ from openlive.models.speech.asr import WhisperAsr
 from openlive.models.speech.turn import SmartTurn
 from openlive.models.speech.vad import FRAME, VadModel
 from openlive.session.activity import FRAME_MS, ActivityChange, Endpointer, EndpointerSettings
-from openlive.session.listening import ends_sentence
+from openlive.session.listening import SENTENCE_ENDS, dangles, ends_sentence
 
 COMPLETE = [
     "What time does the museum open tomorrow?",
@@ -208,6 +208,11 @@ class Rule:
     """The shortest silence a "finished" answer may end (the shipped rule has one)."""
     text_ms: int | None = None
     """Recognize this far into a silence; a transcript that ends a sentence ends the turn."""
+    marks_only: bool = False
+    """The transcript rule before: any final mark ends a sentence, even after "for" or "the"."""
+    veto: bool = False
+    """A transcript stopping on a word no utterance ends on ("a table for") overrules the
+    model's "finished" (the cap still ends the turn)."""
 
     @property
     def name(self) -> str:
@@ -215,6 +220,8 @@ class Rule:
             return f"fixed {self.silence_ms}"
         floor = f" floor {self.floor_ms}" if self.floor_ms else ""
         text = f" + text {self.text_ms}" if self.text_ms is not None else ""
+        text += " (marks only)" if self.marks_only else ""
+        text += " + veto" if self.veto else ""
         return f"smart {self.ask_ms}/{self.threshold:g}/{self.silence_ms}{floor}{text}"
 
 
@@ -227,6 +234,12 @@ class Outcome:
     recognitions: int = 0
 
 
+def marked(text: str) -> bool:
+    """The transcript rule before the dangling-word check: a final mark, not an ellipsis."""
+    text = text.rstrip()
+    return text.endswith(SENTENCE_ENDS) and not text.endswith(("..", "\u2026"))
+
+
 def simulate(
     rule: Rule, index: int, u: Utterance, oracle: Oracle, transcripts: Transcripts | None
 ) -> Outcome:
@@ -236,6 +249,11 @@ def simulate(
     out = Outcome(None)
     finished_voice = -1  # the model said "finished" at this last voiced frame
     text_at: tuple[int, float] | None = None  # (last voiced frame, when a final text is ready)
+    veto_at: tuple[int, float] | None = None  # (last voiced frame, when a dangling text is ready)
+
+    def vetoed(at_ms: float) -> bool:
+        return veto_at is not None and veto_at[0] == ep.last_voice and at_ms >= veto_at[1]
+
     for frame, p in enumerate(u.vad):
         change = ep.push(p)
         if change is ActivityChange.ENDED:
@@ -246,13 +264,19 @@ def simulate(
             continue
         quiet = ep.silence_frames()
         now_ms = (frame + 1) * FRAME_MS
-        if finished_voice == ep.last_voice and quiet * FRAME_MS >= rule.floor_ms:
+        if (
+            finished_voice == ep.last_voice
+            and quiet * FRAME_MS >= rule.floor_ms
+            and not vetoed(now_ms)
+        ):
             out.commit_ms = now_ms
             return out
         if text_frames is not None and transcripts is not None and quiet == text_frames:
             text, ms = transcripts.ask(index, u, ep.started_at, frame)
             out.recognitions += 1
-            text_at = (ep.last_voice, now_ms + ms) if ends_sentence(text) else None
+            ends = marked(text) if rule.marks_only else ends_sentence(text)
+            text_at = (ep.last_voice, now_ms + ms) if ends else None
+            veto_at = (ep.last_voice, now_ms + ms) if rule.veto and dangles(text) else None
         if (
             text_at is not None
             and text_at[0] == ep.last_voice
@@ -266,8 +290,8 @@ def simulate(
             out.calls += 1
             out.model_ms += ms
             if prob >= rule.threshold:
-                if quiet * FRAME_MS + ms >= rule.floor_ms:
-                    out.commit_ms = (frame + 1) * FRAME_MS + ms
+                if quiet * FRAME_MS + ms >= rule.floor_ms and not vetoed(now_ms + ms):
+                    out.commit_ms = now_ms + ms
                     return out
                 finished_voice = ep.last_voice
     return out
@@ -351,6 +375,18 @@ def main() -> None:
         Rule(1200, 160, threshold, floor, 64)
         for threshold in (0.95, 1.01)
         for floor in (352, 416, 480)
+    ]
+    # the transcript rule before the dangling-word check, beside the same rules with it
+    rules += [
+        Rule(1200, 160, threshold, floor, 64, marks_only=True)
+        for threshold in (0.95, 1.01)
+        for floor in (288, 416)
+    ]
+    # the transcript's dangling last word overruling the model
+    rules += [
+        Rule(1200, 160, threshold, floor, 64, veto=True)
+        for threshold in (0.8, 0.9, 0.95)
+        for floor in (288, 352, 416)
     ]
     rows = {
         r: row(r, [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)])

@@ -187,6 +187,40 @@ def test_an_open_transcript_leaves_the_turn_to_the_model_and_the_cap() -> None:
         assert s.state.voice.collecting
 
 
+def test_a_transcript_stopping_mid_clause_overrules_the_models_finished() -> None:
+    # Whisper writes "for." at the pause in "a table for ... four people", and smart-turn
+    # often says "finished" there: the turn waits for the user (or the cap)
+    for text in ("I'd like to book a table for.", "So um", "We could go to the beach or."):
+        s = session()
+        s.receive_engine(SPEECH, 0.0)
+        (score,) = of(ScoreTurn, silence(s, 5))
+        assert not of(EndUtterance, spoken(s, text))
+        assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0) == []
+        assert not of(EndUtterance, silence(s, 600 // FRAME_MS)), text
+        assert s.state.voice.collecting
+        assert of(EndUtterance, silence(s, SEMANTIC_CAP_MS // FRAME_MS)), text  # the cap
+    # the model's "finished" still ends a turn whose transcript does not stop mid-clause
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "Turn the lights on in the kitchen")
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
+    assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
+
+
+def test_the_mid_clause_veto_holds_only_for_that_silence() -> None:
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (first,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "I'd like to book a table for.")
+    s.receive_engine(TurnScore(first.utterance, first.last_voice, 0.99), 0.0)
+    assert not of(EndUtterance, silence(s, 2))
+    s.receive_engine(SPEECH, 0.0)  # "... four people."
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
+    assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
+
+
 def test_a_transcript_taken_before_the_user_went_on_is_stale() -> None:
     s = session()
     s.receive_engine(SPEECH, 0.0)
@@ -219,3 +253,30 @@ def test_what_ends_a_sentence() -> None:
         assert ends_sentence(text), text
     for text in ("", "I want to", "So um...", "and then…", "the number 5,"):
         assert not ends_sentence(text), text
+
+
+def test_a_sentence_mark_after_a_dangling_word_is_a_pause() -> None:
+    # what Whisper writes at a pause inside a clause: a period after a word no sentence ends on
+    for text in (
+        "I'd like to book a table for.",
+        "So um.",
+        "Can you tell me what time the.",
+        "I want to order a large pizza with!",
+        "We could go to the beach or.",
+        "I need to buy eggs, milk and.",
+        "Send a message to.",
+        "Is it the?",
+        "Well, uh.",
+    ):
+        assert not ends_sentence(text), text
+    # the same words ending a question, and particles ending a command, do end it
+    for text in (
+        "Where are you from?",
+        "What is this for?",
+        "Please turn the lights on.",
+        "Log in.",
+        "I'd like a table for four.",
+        "Call my sister at six.",
+        "It's over \u201cthere\u201d.",
+    ):
+        assert ends_sentence(text), text

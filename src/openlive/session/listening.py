@@ -24,9 +24,12 @@ from .state import SessionState
 
 __all__ = [
     "MAX_UTTERANCE_S",
+    "NEVER_LAST",
+    "NOT_LAST_IN_STATEMENT",
     "PARTIAL_EVERY_S",
     "SPECULATE_AFTER_MS",
     "Listening",
+    "dangles",
     "ends_sentence",
 ]
 
@@ -43,11 +46,41 @@ SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")
 """Marks a recognizer writes at the end of a sentence (also the CJK full-width ones)."""
 
 
+NEVER_LAST = (
+    frozenset({"a", "an", "the", "my", "your", "our", "their", "its", "every"})
+    | frozenset({"and", "or", "but", "nor", "because", "than", "whether"})
+    | frozenset({"um", "uh", "er", "erm", "uhm"})
+)
+"""English words a finished utterance does not end on, whatever mark a recognizer writes
+after them: articles and possessives, conjunctions, hesitations ("I'd like a table for the."
+is a pause, not an end)."""
+NOT_LAST_IN_STATEMENT = frozenset({"for", "to", "with", "of", "at", "from", "about", "into"})
+"""Prepositions that end a question now and then ("Where are you from?") but rarely a
+statement: before ``.`` or ``!`` they mean the speaker paused mid-clause ("I'd like to book a
+table for." is what a recognizer writes at the pause in "a table for... four people").
+Particles that end commands ("turn it on", "log in", "switch it off") are not here."""
+
+
+def dangles(text: str) -> bool:
+    """Whether a transcript stops on a word an utterance does not end on
+    (:data:`NEVER_LAST`; :data:`NOT_LAST_IN_STATEMENT` unless it asks a question), whatever
+    mark follows: the speaker paused mid-clause."""
+    text = text.rstrip()
+    words = text.rstrip(".?!\u3002\uff1f\uff01\u2026").replace("\u2019", "'").split()
+    last = words[-1].strip("\"'()[],;:-\u201c\u201d").lower() if words else ""
+    if last in NEVER_LAST:
+        return True
+    return last in NOT_LAST_IN_STATEMENT and not text.endswith("?")
+
+
 def ends_sentence(text: str) -> bool:
     """Whether a transcript ends a sentence: a final mark, not a trailing ellipsis (which a
-    recognizer writes where the speaker trails off)."""
+    recognizer writes where the speaker trails off), and not after a word a sentence does not
+    end on (:func:`dangles`)."""
     text = text.rstrip()
-    return text.endswith(SENTENCE_ENDS) and not text.endswith(("..", "\u2026"))
+    if not text.endswith(SENTENCE_ENDS) or text.endswith(("..", "\u2026")):
+        return False
+    return not dangles(text)
 
 
 class Listening:
@@ -146,7 +179,9 @@ class Listening:
     def _speculative_text(self, text: str) -> list[Action]:
         """The transcript taken early in a silence: under the semantic rule, one that ends a
         sentence says the user has finished, as the end-of-turn model can (the turn then ends
-        when the silence reaches the floor, unless speech comes first)."""
+        when the silence reaches the floor, unless speech comes first); one that stops on a
+        word no utterance ends on ("a table for") says they have not, over the model's
+        "finished" (the silence cap still ends the turn)."""
         v = self.state.voice
         endpointer = self._endpointer()
         if not (endpointer.settings.semantic and endpointer.settings.text_ends):
@@ -155,6 +190,9 @@ class Listening:
             return []
         if v.speculated_voice < 0 or v.speculated_voice != endpointer.last_voice:
             return []  # taken before the user went on
+        if dangles(text):
+            v.paused_voice = endpointer.last_voice
+            return []
         if not ends_sentence(text):
             return []
         v.finished_voice = endpointer.last_voice
@@ -164,10 +202,13 @@ class Listening:
         return self._end_utterance()
 
     def _finished(self, endpointer: Endpointer) -> bool:
-        """The model said the user has finished, nobody spoke since, and the silence has
-        reached the semantic rule's floor (a comma's pause is shorter)."""
+        """The model (or the transcript) said the user has finished, the transcript does not
+        stop mid-clause, nobody spoke since, and the silence has reached the semantic rule's
+        floor (a comma's pause is shorter)."""
         v = self.state.voice
         if v.finished_voice < 0 or v.finished_voice != endpointer.last_voice:
+            return False
+        if v.paused_voice == endpointer.last_voice:
             return False
         return endpointer.silence_frames() * FRAME_MS >= endpointer.settings.floor_ms
 
@@ -189,7 +230,7 @@ class Listening:
         v.collected_s = v.partial_at_s = 0.0
         v.partial_pending = False
         v.speculated_voice = -1
-        v.scored_voice = v.finished_voice = -1
+        v.scored_voice = v.finished_voice = v.paused_voice = -1
         return [BeginUtterance(v.utterance)]
 
     def _end_utterance(self) -> list[Action]:
