@@ -50,8 +50,22 @@ from openlive.audio import SPEECH_RATE, read_wav, resample
 from openlive.models.speech.asr import WhisperAsr
 from openlive.models.speech.turn import SmartTurn
 from openlive.models.speech.vad import FRAME, VadModel
-from openlive.session.activity import FRAME_MS, ActivityChange, Endpointer, EndpointerSettings
-from openlive.session.listening import SENTENCE_ENDS, dangles, ends_sentence
+from openlive.session.activity import (
+    FRAME_MS,
+    SEMANTIC_ASK_MS,
+    SEMANTIC_CAP_MS,
+    SEMANTIC_FLOOR_MS,
+    SEMANTIC_THRESHOLD,
+    ActivityChange,
+    Endpointer,
+    EndpointerSettings,
+)
+from openlive.session.listening import (
+    SENTENCE_ENDS,
+    SPECULATE_AFTER_MS,
+    dangles,
+    ends_sentence,
+)
 
 COMPLETE = [
     "What time does the museum open tomorrow?",
@@ -232,6 +246,21 @@ class Outcome:
     calls: int = 0
     model_ms: float = 0.0
     recognitions: int = 0
+    ended_by: str = ""
+    """What ended the turn: "silence" (the fixed rule or the cap), "model" or "text"."""
+    heard: str = ""
+    """The last transcript taken in a silence."""
+
+
+SHIPPED = Rule(
+    SEMANTIC_CAP_MS,
+    SEMANTIC_ASK_MS,
+    SEMANTIC_THRESHOLD,
+    SEMANTIC_FLOOR_MS,
+    SPECULATE_AFTER_MS,
+    veto=True,
+)
+"""The server's default rule (``EndpointerSettings`` with the semantic rule)."""
 
 
 def marked(text: str) -> bool:
@@ -259,6 +288,7 @@ def simulate(
         if change is ActivityChange.ENDED:
             out.commit_ms = (frame + 1) * FRAME_MS
             out.capped = ask_frames is not None
+            out.ended_by = "silence"
             return out
         if ask_frames is None or not ep.speaking:
             continue
@@ -270,10 +300,12 @@ def simulate(
             and not vetoed(now_ms)
         ):
             out.commit_ms = now_ms
+            out.ended_by = "model"
             return out
         if text_frames is not None and transcripts is not None and quiet == text_frames:
             text, ms = transcripts.ask(index, u, ep.started_at, frame)
             out.recognitions += 1
+            out.heard = text
             ends = marked(text) if rule.marks_only else ends_sentence(text)
             text_at = (ep.last_voice, now_ms + ms) if ends else None
             veto_at = (ep.last_voice, now_ms + ms) if rule.veto and dangles(text) else None
@@ -284,6 +316,7 @@ def simulate(
             and now_ms >= text_at[1]
         ):
             out.commit_ms = now_ms
+            out.ended_by = "text"
             return out
         if quiet >= ask_frames and (quiet - ask_frames) % REASK_FRAMES == 0:
             prob, ms = oracle.ask(index, u, ep.started_at, frame)
@@ -292,6 +325,7 @@ def simulate(
             if prob >= rule.threshold:
                 if quiet * FRAME_MS + ms >= rule.floor_ms and not vetoed(now_ms + ms):
                     out.commit_ms = now_ms + ms
+                    out.ended_by = "model"
                     return out
                 finished_voice = ep.last_voice
     return out
@@ -388,10 +422,11 @@ def main() -> None:
         for threshold in (0.8, 0.9, 0.95)
         for floor in (288, 352, 416)
     ]
-    rows = {
-        r: row(r, [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)])
+    outcomes = {
+        r: [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)]
         for r in rules
     }
+    rows = {r: row(r, results) for r, results in outcomes.items()}
     asr = [ms for _, ms in transcripts.answers.values()]
     cpu = [ms for _, ms in oracle.answers.values()]
 
@@ -448,6 +483,11 @@ def main() -> None:
         f"today's fixed 500 ms (+ one frame, {ceiling:.0f} ms): "
         f"{best.name}"
     )
+    print(f"\nearly cuts of the shipped rule, {SHIPPED.name} (what ended the turn; transcript):")
+    for u, o in outcomes[SHIPPED]:
+        if o.commit_ms is not None and o.commit_ms < u.speech_end_ms:
+            kind = "paused" if u.paused else "complete"
+            print(f"  {kind:8} {u.voice:18} {u.text!r}: {o.ended_by}; heard {o.heard!r}")
 
 
 if __name__ == "__main__":
