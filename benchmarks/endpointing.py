@@ -21,8 +21,12 @@ frames) and the project's ``Endpointer``, then through each rule:
   time is added (its latency on a free core; wall times on the shared machine are printed).
 * ``+ text R``: as the server does, the utterance is also recognized R ms into each silence
   (Whisper base, the speculative transcript a reply is written from); a transcript that ends a
-  sentence (``. ? !``, not ``...``) counts as "finished" too, once it is ready (its wall time
-  on this machine is added) and the silence has reached the floor.
+  sentence (``. ? !``, not ``...``, not after a word no sentence ends on) counts as
+  "finished" too, once it is ready (its wall time on this machine is added) and the silence
+  has reached the floor. ``(marks only)``: any final mark counts, the rule before.
+* ``+ veto`` (the server's rule): a transcript that stops on a word no utterance ends on
+  ("a table for") overrules the model's "finished" for that silence, and a "finished" waits
+  for the transcript on its way.
 
 Reported per rule: early cuts (a commit before the speaker's last word: inside a pause for the
 paused set, anywhere before the end for the complete set), the wait from the true end of speech
@@ -115,7 +119,7 @@ VOICES = [
 PAUSES_MS = [600, 800, 1000, 1200]
 LEAD_S, TRAIL_S = 0.5, 2.0
 CHUNK = SPEECH_RATE // 10
-REASK_FRAMES = 6  # 192 ms
+REASK_FRAMES = EndpointerSettings().reask_ms // FRAME_MS  # 192 ms
 PREFIX_FRAMES = EndpointerSettings().prefix_frames
 
 
@@ -280,8 +284,20 @@ def simulate(
     text_at: tuple[int, float] | None = None  # (last voiced frame, when a final text is ready)
     veto_at: tuple[int, float] | None = None  # (last voiced frame, when a dangling text is ready)
 
+    heard_at: tuple[int, float] | None = None  # (last voiced frame, when its text is ready)
+
     def vetoed(at_ms: float) -> bool:
         return veto_at is not None and veto_at[0] == ep.last_voice and at_ms >= veto_at[1]
+
+    def pending(at_ms: float) -> bool:
+        """With the veto (as the server does), the model's "finished" waits for the
+        transcript on its way: the reply is written from it anyway."""
+        return (
+            rule.veto
+            and heard_at is not None
+            and heard_at[0] == ep.last_voice
+            and at_ms < heard_at[1]
+        )
 
     for frame, p in enumerate(u.vad):
         change = ep.push(p)
@@ -298,6 +314,7 @@ def simulate(
             finished_voice == ep.last_voice
             and quiet * FRAME_MS >= rule.floor_ms
             and not vetoed(now_ms)
+            and not pending(now_ms)
         ):
             out.commit_ms = now_ms
             out.ended_by = "model"
@@ -309,6 +326,7 @@ def simulate(
             ends = marked(text) if rule.marks_only else ends_sentence(text)
             text_at = (ep.last_voice, now_ms + ms) if ends else None
             veto_at = (ep.last_voice, now_ms + ms) if rule.veto and dangles(text) else None
+            heard_at = (ep.last_voice, now_ms + ms)
         if (
             text_at is not None
             and text_at[0] == ep.last_voice
@@ -323,7 +341,8 @@ def simulate(
             out.calls += 1
             out.model_ms += ms
             if prob >= rule.threshold:
-                if quiet * FRAME_MS + ms >= rule.floor_ms and not vetoed(now_ms + ms):
+                done = now_ms + ms
+                if quiet * FRAME_MS + ms >= rule.floor_ms and not (vetoed(done) or pending(done)):
                     out.commit_ms = now_ms + ms
                     out.ended_by = "model"
                     return out
@@ -422,6 +441,8 @@ def main() -> None:
         for threshold in (0.8, 0.9, 0.95)
         for floor in (288, 352, 416)
     ]
+    if SHIPPED not in rules:
+        rules.append(SHIPPED)
     outcomes = {
         r: [(u, simulate(r, i, u, oracle, transcripts)) for i, u in enumerate(utterances)]
         for r in rules

@@ -204,6 +204,8 @@ def test_reads_the_error_dialog(dialog_facts: FrameFacts) -> None:
     assert "Text placement: line 1 top left; lines 2-4 middle." in context
     # the dialog's red title bar and blue button are small but named
     assert "red 2% (middle)" in context and "blue under 1% (middle)" in context
+    # and each line's colours tell the title bar and the button from the message
+    assert "line 2 white on red; line 3 black on white; line 4 white on blue." in context
 
 
 def test_reads_a_paragraph_in_order(stage: VisionStage) -> None:
@@ -218,6 +220,9 @@ def test_reads_a_paragraph_in_order(stage: VisionStage) -> None:
     assert tops == sorted(tops)
     assert [block.lines for block in facts.layout] == [len(expected_lines)]
     assert facts.layout[0].position.startswith("top")
+    # every line black on white: no line of colours that says nothing
+    assert {(c.text, c.background) for c in facts.scene.line_colours} == {("black", "white")}
+    assert "Text colours" not in facts.as_context()
 
 
 def test_reads_the_bar_chart_and_names_its_colours(stage: VisionStage) -> None:

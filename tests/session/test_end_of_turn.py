@@ -14,8 +14,9 @@ from openlive.session import (
     VoiceActivity,
 )
 from openlive.session.activity import FRAME_MS, SEMANTIC_CAP_MS, SEMANTIC_FLOOR_MS
-from openlive.session.listening import ends_sentence
+from openlive.session.listening import dangles, ends_sentence
 from openlive.types import Setup
+from openlive.types.config import AudioTranscriptionConfig
 
 SPEECH = VoiceActivity((0.9,) * 3)
 
@@ -91,6 +92,7 @@ def test_a_finished_answer_ends_the_turn_early_and_keeps_the_speculation() -> No
     assert not of(EndUtterance, asked)
     # finished, but a comma's pause is shorter than the floor: it ends when the floor is reached
     assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0) == []
+    assert not of(EndUtterance, spoken(s, "I would like to know the time"))  # no mark
     frames = SEMANTIC_FLOOR_MS // FRAME_MS - 5
     waited = silence(s, frames)
     assert not of(EndUtterance, waited[:-1])
@@ -101,9 +103,27 @@ def test_a_finished_answer_late_in_the_silence_ends_the_turn_at_once() -> None:
     s = session()
     s.receive_engine(SPEECH, 0.0)
     (score,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "I would like to know the time")
     silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)  # the answer is late (a busy machine)
     ended = s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
     assert ended[-1] == EndUtterance(score.utterance, reuse_speculation=True)
+
+
+def test_a_finished_answer_waits_for_the_transcript_on_its_way() -> None:
+    # the reply is written from that transcript anyway, and it may stop mid-clause
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
+    assert not of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
+    ended = spoken(s, "I would like to know the time")  # in: the model's word holds
+    assert of(EndUtterance, ended) == [EndUtterance(score.utterance, reuse_speculation=True)]
+    # under END_SENSITIVITY_LOW the transcript is no signal: the model's word is enough
+    s = session(endOfSpeechSensitivity="END_SENSITIVITY_LOW")
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
+    assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
 
 
 def test_an_unfinished_answer_waits_and_asks_again_until_the_cap() -> None:
@@ -196,9 +216,35 @@ def test_a_transcript_stopping_mid_clause_overrules_the_models_finished() -> Non
         (score,) = of(ScoreTurn, silence(s, 5))
         assert not of(EndUtterance, spoken(s, text))
         assert s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0) == []
-        assert not of(EndUtterance, silence(s, 600 // FRAME_MS)), text
-        assert s.state.voice.collecting
-        assert of(EndUtterance, silence(s, SEMANTIC_CAP_MS // FRAME_MS)), text  # the cap
+        quiet = 5
+        while not of(EndUtterance, silence(s, 1)):
+            quiet += 1
+            assert quiet * FRAME_MS <= SEMANTIC_CAP_MS, text
+        assert (quiet + 1) * FRAME_MS >= SEMANTIC_CAP_MS, (text, quiet)  # the cap, no sooner
+    # the transcript after the model's "finished" (past the floor) vetoes it just the same
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
+    silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)
+    assert not of(EndUtterance, spoken(s, "Send a message to."))
+    assert s.state.voice.collecting
+    # without the transcript as a signal (END_SENSITIVITY_LOW), or in another language, the
+    # model's word is not vetoed
+    for low, language in ((True, None), (False, "de-DE")):
+        extra: dict[str, object] = {"endOfSpeechSensitivity": "END_SENSITIVITY_LOW"} if low else {}
+        s = session(**extra)
+        if language:
+            s.state.setup = s.state.setup.model_copy(
+                update={
+                    "input_audio_transcription": AudioTranscriptionConfig(languageCodes=[language])
+                }
+            )
+        s.receive_engine(SPEECH, 0.0)
+        (score,) = of(ScoreTurn, silence(s, 5))
+        spoken(s, "Ruf mich an.")
+        s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
+        assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)), (low, language)
     # the model's "finished" still ends a turn whose transcript does not stop mid-clause
     s = session()
     s.receive_engine(SPEECH, 0.0)
@@ -214,9 +260,14 @@ def test_the_mid_clause_veto_holds_only_for_that_silence() -> None:
     (first,) = of(ScoreTurn, silence(s, 5))
     spoken(s, "I'd like to book a table for.")
     s.receive_engine(TurnScore(first.utterance, first.last_voice, 0.99), 0.0)
-    assert not of(EndUtterance, silence(s, 2))
+    waited = silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)  # past the floor
+    assert not of(EndUtterance, waited)
+    for again in of(ScoreTurn, waited):  # asked again meanwhile: still "finished"
+        assert isinstance(again, ScoreTurn)
+        s.receive_engine(TurnScore(again.utterance, again.last_voice, 0.99), 0.0)
     s.receive_engine(SPEECH, 0.0)  # "... four people."
     (score,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "I'd like to book a table for four people")
     s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
     assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
 
@@ -253,6 +304,35 @@ def test_what_ends_a_sentence() -> None:
         assert ends_sentence(text), text
     for text in ("", "I want to", "So um...", "and then…", "the number 5,"):
         assert not ends_sentence(text), text
+
+
+def test_what_dangles() -> None:
+    for text in (
+        "I'd like to book a table for",
+        "So um",
+        "table for -",
+        "for\u2014",
+        "the \u2018for\u2019.",
+        'a table for."',
+        "Send a message to...",
+        "What is this for.",
+    ):
+        assert dangles(text), text
+    for text in (
+        "",
+        ".",
+        "Where are you from?",
+        "Where are you from\uff1f",
+        "What is this for?!",
+        "Yes, I'd love to.",
+        "Kind of.",
+        "The answer is A.",
+        "Turn it on.",
+        "\u4f60\u597d\u3002",
+    ):
+        assert not dangles(text), text
+    assert not ends_sentence(".") and not ends_sentence("?")  # a mark alone is noise
+    assert ends_sentence("Ruf mich an.", english=False)
 
 
 def test_a_sentence_mark_after_a_dangling_word_is_a_pause() -> None:

@@ -8,6 +8,8 @@ owed exactly one final transcript, so no turn waits forever.
 
 from __future__ import annotations
 
+import re
+
 from .activity import FRAME_MS, ActivityChange, Endpointer, EndpointerSettings
 from .events import (
     Action,
@@ -23,6 +25,7 @@ from .events import (
 from .state import SessionState
 
 __all__ = [
+    "ENDS_AFTER",
     "MAX_UTTERANCE_S",
     "NEVER_LAST",
     "NOT_LAST_IN_STATEMENT",
@@ -59,28 +62,43 @@ NOT_LAST_IN_STATEMENT = frozenset({"for", "to", "with", "of", "at", "from", "abo
 statement: before ``.`` or ``!`` they mean the speaker paused mid-clause ("I'd like to book a
 table for." is what a recognizer writes at the pause in "a table for... four people").
 Particles that end commands ("turn it on", "log in", "switch it off") are not here."""
+ENDS_AFTER = {
+    "to": frozenset({"like", "love", "want", "need", "have", "has", "used", "going", "able"}),
+    "of": frozenset({"kind", "sort"}),
+}
+"""The words before which a listed word does end an utterance ("I'd love to.", "Kind of.")."""
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_QUESTION = re.compile(r"[?\uff1f][!?\uff01\uff1f\"'\u2019\u201d)\]]*$")
 
 
 def dangles(text: str) -> bool:
-    """Whether a transcript stops on a word an utterance does not end on
-    (:data:`NEVER_LAST`; :data:`NOT_LAST_IN_STATEMENT` unless it asks a question), whatever
-    mark follows: the speaker paused mid-clause."""
-    text = text.rstrip()
-    words = text.rstrip(".?!\u3002\uff1f\uff01\u2026").replace("\u2019", "'").split()
-    last = words[-1].strip("\"'()[],;:-\u201c\u201d").lower() if words else ""
+    """Whether an English transcript stops on a word an utterance does not end on
+    (:data:`NEVER_LAST`; :data:`NOT_LAST_IN_STATEMENT` unless it asks a question, or after
+    the words of :data:`ENDS_AFTER`), whatever mark follows: the speaker paused mid-clause."""
+    words = _WORDS.findall(text.replace("\u2019", "'"))
+    if not words:
+        return False
+    last = words[-1].lower()
+    before = words[-2].lower() if len(words) > 1 else ""
+    if last == "a" and words[-1] == "A" and len(words) > 1:
+        return False  # the letter: "The answer is A."
+    if last in ENDS_AFTER and before in ENDS_AFTER[last]:
+        return False
     if last in NEVER_LAST:
         return True
-    return last in NOT_LAST_IN_STATEMENT and not text.endswith("?")
+    return last in NOT_LAST_IN_STATEMENT and not _QUESTION.search(text.rstrip())
 
 
-def ends_sentence(text: str) -> bool:
-    """Whether a transcript ends a sentence: a final mark, not a trailing ellipsis (which a
-    recognizer writes where the speaker trails off), and not after a word a sentence does not
-    end on (:func:`dangles`)."""
+def ends_sentence(text: str, english: bool = True) -> bool:
+    """Whether a transcript ends a sentence: words, then a final mark, not a trailing
+    ellipsis (which a recognizer writes where the speaker trails off), and, in English
+    (``english``), not after a word a sentence does not end on (:func:`dangles`)."""
     text = text.rstrip()
     if not text.endswith(SENTENCE_ENDS) or text.endswith(("..", "\u2026")):
         return False
-    return not dangles(text)
+    if not _WORDS.search(text):
+        return False  # a mark alone: noise, not a sentence
+    return not (english and dangles(text))
 
 
 class Listening:
@@ -179,9 +197,9 @@ class Listening:
     def _speculative_text(self, text: str) -> list[Action]:
         """The transcript taken early in a silence: under the semantic rule, one that ends a
         sentence says the user has finished, as the end-of-turn model can (the turn then ends
-        when the silence reaches the floor, unless speech comes first); one that stops on a
-        word no utterance ends on ("a table for") says they have not, over the model's
-        "finished" (the silence cap still ends the turn)."""
+        when the silence reaches the floor, unless speech comes first); in English, one that
+        stops on a word no utterance ends on ("a table for") says they have not, over the
+        model's "finished" (the silence cap still ends the turn)."""
         v = self.state.voice
         endpointer = self._endpointer()
         if not (endpointer.settings.semantic and endpointer.settings.text_ends):
@@ -190,25 +208,40 @@ class Listening:
             return []
         if v.speculated_voice < 0 or v.speculated_voice != endpointer.last_voice:
             return []  # taken before the user went on
-        if dangles(text):
+        v.heard_voice = endpointer.last_voice
+        english = self._english()
+        if english and dangles(text):
             v.paused_voice = endpointer.last_voice
             return []
-        if not ends_sentence(text):
-            return []
-        v.finished_voice = endpointer.last_voice
+        if ends_sentence(text, english):
+            v.finished_voice = endpointer.last_voice
         if not self._finished(endpointer):
             return []
         endpointer.force_end()
         return self._end_utterance()
 
+    def _english(self) -> bool:
+        """Whether the user speaks English, or no language is set (the transcript's words are
+        read for :func:`dangles` only then)."""
+        setup = self.state.setup
+        iat = setup.input_audio_transcription
+        codes = iat.language_codes if iat and iat.language_codes else None
+        speech = setup.generation_config.speech_config if setup.generation_config else None
+        code = codes[0] if codes else speech.language_code if speech else None
+        return not code or code.lower().startswith("en")
+
     def _finished(self, endpointer: Endpointer) -> bool:
-        """The model (or the transcript) said the user has finished, the transcript does not
-        stop mid-clause, nobody spoke since, and the silence has reached the semantic rule's
-        floor (a comma's pause is shorter)."""
+        """The model (or the transcript) said the user has finished, nobody spoke since, the
+        silence has reached the semantic rule's floor (a comma's pause is shorter), and, when
+        the transcript is a signal, it is in and does not stop mid-clause (the reply waits
+        for it anyway)."""
         v = self.state.voice
         if v.finished_voice < 0 or v.finished_voice != endpointer.last_voice:
             return False
-        if v.paused_voice == endpointer.last_voice:
+        voice = endpointer.last_voice
+        if endpointer.settings.text_ends and v.speculated_voice == voice != v.heard_voice:
+            return False  # its transcript is on its way
+        if v.paused_voice == voice:
             return False
         return endpointer.silence_frames() * FRAME_MS >= endpointer.settings.floor_ms
 
@@ -230,7 +263,7 @@ class Listening:
         v.collected_s = v.partial_at_s = 0.0
         v.partial_pending = False
         v.speculated_voice = -1
-        v.scored_voice = v.finished_voice = v.paused_voice = -1
+        v.scored_voice = v.finished_voice = -1
         return [BeginUtterance(v.utterance)]
 
     def _end_utterance(self) -> list[Action]:

@@ -192,7 +192,7 @@ class LiveSession(Listening, Calling, Resumption, Window, Seeing):
         if v.collecting:
             v.utterance += 1
             v.speculated_voice = -1
-            v.partial_pending = False
+            v.partial_pending = v.score_pending = False  # their answers went with the old runtime
             actions.append(BeginUtterance(v.utterance))
         v.recognizing = []
         if self.state.awaiting_transcript:

@@ -105,6 +105,8 @@ class VoiceState(BaseModel):
     score_pending: bool = False
     finished_voice: int = -1
     """``endpoint.last_voice`` the end-of-turn model said was the end (-1: none yet)."""
+    heard_voice: int = -1
+    """``endpoint.last_voice`` whose speculative transcript is in (-1: none yet)."""
     paused_voice: int = -1
     """``endpoint.last_voice`` where the transcript taken in the silence stops on a word no
     utterance ends on ("a table for"): the model's "finished" does not end the turn there."""

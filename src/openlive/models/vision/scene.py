@@ -42,9 +42,11 @@ if TYPE_CHECKING:
 __all__ = [
     "NAMED_COLOURS",
     "ColourShare",
+    "LineColours",
     "SceneFacts",
     "TextBlock",
     "colour_name",
+    "line_colours",
     "position_words",
     "rgb_to_lab",
     "scene_facts",
@@ -192,6 +194,15 @@ class TextBlock:
 
 
 @dataclass(frozen=True)
+class LineColours:
+    """The colour names of one text line: its ``text`` (None when too little of the box is far
+    from the background to tell) and the ``background`` it sits on."""
+
+    text: str | None
+    background: str
+
+
+@dataclass(frozen=True)
 class SceneFacts:
     """What can be measured about an image without a vision-language model."""
 
@@ -204,6 +215,8 @@ class SceneFacts:
     text_cover: float
     flatness: float
     chromatic: float
+    line_colours: tuple[LineColours, ...] = ()
+    """One per text line measured, in the same order."""
 
 
 def text_blocks(lines: Sequence[TextLine], width: int, height: int) -> list[TextBlock]:
@@ -233,13 +246,51 @@ def text_blocks(lines: Sequence[TextLine], width: int, height: int) -> list[Text
     return blocks
 
 
+LINE_SAMPLE = 4096
+"""Pixels sampled from one text line's box at most (nearest-pixel, like the thumbnail)."""
+TEXT_CONTRAST = 30.0
+"""CIELAB distance from a line's background beyond which a pixel counts as its text."""
+MIN_INK = 0.03
+"""Share of a line's box its text colour must cover to be named."""
+
+
+def line_colours(image: Image.Image, line: TextLine) -> LineColours:
+    """The colours of one line of ``image`` (RGB; the box in its pixels): the most common colour
+    name in the box is its background, the most common among the pixels far from it (CIELAB
+    distance over :data:`TEXT_CONTRAST`) its text. "White on red" tells a title bar from the
+    message under it, a highlighted item or an error in red from the text around it."""
+    import numpy as np
+    from PIL import Image
+
+    left, top, right, bottom = (round(v) for v in line.box)
+    left, top = max(0, left), max(0, top)
+    right, bottom = min(image.width, max(right, left + 1)), min(image.height, max(bottom, top + 1))
+    crop = image.crop((left, top, right, bottom))
+    area = crop.width * crop.height
+    if area > LINE_SAMPLE:
+        scale = (LINE_SAMPLE / area) ** 0.5
+        size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+        crop = crop.resize(size, Image.Resampling.NEAREST)
+    rgb = np.asarray(crop.convert("RGB"), dtype=np.uint8).reshape(-1, 3)
+    lab = rgb_to_lab(rgb)
+    labels = _nearest(lab)
+    names = list(NAMED_COLOURS)
+    behind = int(np.bincount(labels, minlength=len(names)).argmax())
+    centre = lab[labels == behind].mean(axis=0)
+    far = np.sqrt(((lab - centre) ** 2).sum(axis=1)) > TEXT_CONTRAST
+    text = None
+    if far.mean() >= MIN_INK:
+        text = names[int(np.bincount(labels[far], minlength=len(names)).argmax())]
+    return LineColours(text, names[behind])
+
+
 def scene_facts(image: Image.Image, lines: Sequence[TextLine] = ()) -> SceneFacts:
     """Measure ``image`` (RGB); ``lines`` are its OCR lines, boxes in its pixels."""
     import numpy as np
     from PIL import Image
 
     width, height = image.size
-    thumb = image if image.mode == "RGB" else image.convert("RGB")
+    thumb = thumb_source = image if image.mode == "RGB" else image.convert("RGB")
     if max(width, height) > THUMB_SIDE:
         scale = THUMB_SIDE / max(width, height)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -335,4 +386,5 @@ def scene_facts(image: Image.Image, lines: Sequence[TextLine] = ()) -> SceneFact
         round(text_cover, 3),
         round(flatness, 3),
         round(chromatic, 3),
+        tuple(line_colours(thumb_source, line) for line in lines),
     )

@@ -17,6 +17,7 @@ the stage keeps running totals (:meth:`VisionStage.stats`).
     2. Error: File not found: report.pdf
     3. OK
     Text placement: line 1 top left; lines 2-3 middle.
+    Text colours: line 1 black on light grey; line 2 red on white; line 3 black on light grey.
     Colours: background white; black 4% (top); red 2% (middle); blue under 1% (middle right).
 """
 
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from .frames import decode_frame, fit_frame, frame_tokens, normalize_resolution
 from .ocr import TextLine, TextReader, ocr_available, scale_box
-from .scene import ColourShare, SceneFacts, TextBlock, scene_facts
+from .scene import ColourShare, LineColours, SceneFacts, TextBlock, scene_facts
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -114,6 +115,8 @@ class FrameFacts:
             if shown < len(self.lines):
                 out.append(f"(... {len(self.lines) - shown} more lines not shown)")
             out.append(_placement(self.layout, shown))
+            if styles := _line_colours(self.scene.line_colours[:shown]):
+                out.append(styles)
         else:
             out.append("No readable text." if self.text_read else "Text not read (no OCR).")
         out.append(_colours(self.scene))
@@ -136,6 +139,26 @@ def _placement(blocks: tuple[TextBlock, ...], shown: int) -> str:
         for first, last, place in runs
     ]
     return "Text placement: " + "; ".join(parts) + "."
+
+
+def _line_colours(colours: tuple[LineColours, ...]) -> str:
+    """The lines' colours, runs of lines alike together (``"Text colours: line 1 white on
+    red; lines 2-4 black on light grey."``), when not all lines look alike (then the line
+    says nothing the colours below do not)."""
+    looks = [f"{c.text} on {c.background}" if c.text else f"on {c.background}" for c in colours]
+    if len(set(looks)) < 2:
+        return ""
+    runs: list[tuple[int, int, str]] = []
+    for number, look in enumerate(looks, 1):
+        if runs and runs[-1][2] == look:
+            runs[-1] = (runs[-1][0], number, look)
+        else:
+            runs.append((number, number, look))
+    parts = [
+        f"line {first} {look}" if first == last else f"lines {first}-{last} {look}"
+        for first, last, look in runs
+    ]
+    return "Text colours: " + "; ".join(parts) + "."
 
 
 def _percent(share: float) -> str:
