@@ -67,7 +67,7 @@ silence as the second signal, chosen on the endpointing eval (benchmarks/RESULTS
 transcript's veto at a word no utterance ends on (stop 22 runs): 58 % of utterances paused
 inside a clause cut at the pause (a fixed 500 ms silence: 92 %; without the veto: 83 %), 7 %
 of complete ones (3 of 45, two sentences cut between them; fixed 500 ms: 0 %), a mean wait of
-~515 ms after the last word (fixed 500 ms: 564 ms), p95 ~700 ms; the model alone at 0.8 with
+~520 ms after the last word (fixed 500 ms: 564 ms), p95 ~700 ms; the model alone at 0.8 with
 a 288 ms floor, an earlier rule, waited ~640 ms on average and 1.28 s at p95."""
 SEMANTIC_SENSITIVE_THRESHOLD = 0.8
 """The model's threshold when the client sets ``endOfSpeechSensitivity`` (HIGH: with the
