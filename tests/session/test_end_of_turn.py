@@ -254,6 +254,29 @@ def test_a_transcript_stopping_mid_clause_overrules_the_models_finished() -> Non
     assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
 
 
+def test_the_model_is_not_asked_again_once_its_answer_holds() -> None:
+    # "finished", and the turn waits for the transcript on its way: no more questions
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
+    assert not of(ScoreTurn, silence(s, 600 // FRAME_MS))
+    # the transcript stops mid-clause: nothing the model says can end the turn before the cap
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "I'd like to book a table for.")
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.1), 0.0)
+    assert not of(ScoreTurn, silence(s, 600 // FRAME_MS))
+    # "not finished" and no veto: asked again while the silence holds
+    s = session()
+    s.receive_engine(SPEECH, 0.0)
+    (score,) = of(ScoreTurn, silence(s, 5))
+    spoken(s, "I would like to know the time")
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.1), 0.0)
+    assert of(ScoreTurn, silence(s, 600 // FRAME_MS))
+
+
 def test_the_mid_clause_veto_holds_only_for_that_silence() -> None:
     s = session()
     s.receive_engine(SPEECH, 0.0)

@@ -159,9 +159,13 @@ class Listening:
 
     def _maybe_score(self, endpointer: Endpointer) -> list[Action]:
         """Under the semantic rule: ask the end-of-turn model ``ask_ms`` into a silence, and
-        again every ``reask_ms`` while it holds (one question at a time)."""
+        again every ``reask_ms`` while it holds (one question at a time), until it says the
+        user has finished or the transcript says they have not (either holds for the rest of
+        the silence: asking again would only take CPU from recognition and replies)."""
         v, settings = self.state.voice, endpointer.settings
         if not settings.semantic or v.score_pending:
+            return []
+        if endpointer.last_voice in (v.finished_voice, v.paused_voice):
             return []
         silence_ms = endpointer.silence_frames() * FRAME_MS
         if silence_ms < settings.ask_ms:
