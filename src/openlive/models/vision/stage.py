@@ -123,22 +123,27 @@ class FrameFacts:
         return "\n".join(out)
 
 
+def _runs(label: str, values: list[str]) -> str:
+    """Numbered lines with the same value together: ``"<label>: line 1 top left; lines 2-4
+    middle."``"""
+    runs: list[tuple[int, int, str]] = []
+    for number, value in enumerate(values, 1):
+        if runs and runs[-1][2] == value:
+            runs[-1] = (runs[-1][0], number, value)
+        else:
+            runs.append((number, number, value))
+    parts = [
+        f"line {first} {value}" if first == last else f"lines {first}-{last} {value}"
+        for first, last, value in runs
+    ]
+    return f"{label}: " + "; ".join(parts) + "."
+
+
 def _placement(blocks: tuple[TextBlock, ...], shown: int) -> str:
     """Where the numbered lines are, by the block each belongs to, runs of lines in one place
     together: ``"Text placement: line 1 top left; lines 2-4 middle."``"""
     where = {index: block.position for block in blocks for index in block.indices}
-    runs: list[tuple[int, int, str]] = []
-    for number in range(1, shown + 1):
-        place = where.get(number - 1, "")
-        if runs and runs[-1][2] == place:
-            runs[-1] = (runs[-1][0], number, place)
-        else:
-            runs.append((number, number, place))
-    parts = [
-        f"line {first} {place}" if first == last else f"lines {first}-{last} {place}"
-        for first, last, place in runs
-    ]
-    return "Text placement: " + "; ".join(parts) + "."
+    return _runs("Text placement", [where.get(index, "") for index in range(shown)])
 
 
 def _line_colours(colours: tuple[LineColours, ...]) -> str:
@@ -146,19 +151,7 @@ def _line_colours(colours: tuple[LineColours, ...]) -> str:
     red; lines 2-4 black on light grey."``), when not all lines look alike (then the line
     says nothing the colours below do not)."""
     looks = [f"{c.text} on {c.background}" if c.text else f"on {c.background}" for c in colours]
-    if len(set(looks)) < 2:
-        return ""
-    runs: list[tuple[int, int, str]] = []
-    for number, look in enumerate(looks, 1):
-        if runs and runs[-1][2] == look:
-            runs[-1] = (runs[-1][0], number, look)
-        else:
-            runs.append((number, number, look))
-    parts = [
-        f"line {first} {look}" if first == last else f"lines {first}-{last} {look}"
-        for first, last, look in runs
-    ]
-    return "Text colours: " + "; ".join(parts) + "."
+    return _runs("Text colours", looks) if len(set(looks)) > 1 else ""
 
 
 def _percent(share: float) -> str:
