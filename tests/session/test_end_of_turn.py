@@ -246,34 +246,31 @@ def test_a_transcript_stopping_mid_clause_overrules_the_models_finished() -> Non
         s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
         assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS)), (low, language)
     # the model's "finished" still ends a turn whose transcript does not stop mid-clause
+    s = answered("Turn the lights on in the kitchen", 0.99)
+    assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
+
+
+def answered(text: str | None, probability: float) -> LiveSession:
+    """A session 160 ms into a silence: its speculative transcript ``text`` in (unless None),
+    then the end-of-turn model's answer."""
     s = session()
     s.receive_engine(SPEECH, 0.0)
     (score,) = of(ScoreTurn, silence(s, 5))
-    spoken(s, "Turn the lights on in the kitchen")
-    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.99), 0.0)
-    assert of(EndUtterance, silence(s, SEMANTIC_FLOOR_MS // FRAME_MS))
+    if text is not None:
+        spoken(s, text)
+    s.receive_engine(TurnScore(score.utterance, score.last_voice, probability), 0.0)
+    return s
 
 
 def test_the_model_is_not_asked_again_once_its_answer_holds() -> None:
     # "finished", and the turn waits for the transcript on its way: no more questions
-    s = session()
-    s.receive_engine(SPEECH, 0.0)
-    (score,) = of(ScoreTurn, silence(s, 5))
-    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.97), 0.0)
+    s = answered(None, 0.97)
     assert not of(ScoreTurn, silence(s, 600 // FRAME_MS))
     # the transcript stops mid-clause: nothing the model says can end the turn before the cap
-    s = session()
-    s.receive_engine(SPEECH, 0.0)
-    (score,) = of(ScoreTurn, silence(s, 5))
-    spoken(s, "I'd like to book a table for.")
-    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.1), 0.0)
+    s = answered("I'd like to book a table for.", 0.1)
     assert not of(ScoreTurn, silence(s, 600 // FRAME_MS))
     # "not finished" and no veto: asked again while the silence holds
-    s = session()
-    s.receive_engine(SPEECH, 0.0)
-    (score,) = of(ScoreTurn, silence(s, 5))
-    spoken(s, "I would like to know the time")
-    s.receive_engine(TurnScore(score.utterance, score.last_voice, 0.1), 0.0)
+    s = answered("I would like to know the time", 0.1)
     assert of(ScoreTurn, silence(s, 600 // FRAME_MS))
 
 
